@@ -1,0 +1,4 @@
+import Chat
+import Platform
+
+await ServiceMain.run(service: .chat, configuration: ChatConfiguration.read, application: buildApplication)

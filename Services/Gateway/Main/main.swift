@@ -1,0 +1,4 @@
+import Gateway
+import Platform
+
+await ServiceMain.run(service: .gateway, configuration: GatewayConfiguration.read, application: buildApplication)

@@ -1,0 +1,4 @@
+import Ingest
+import Platform
+
+await ServiceMain.run(service: .ingest, configuration: IngestConfiguration.read, application: buildApplication)

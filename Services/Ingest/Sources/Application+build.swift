@@ -1,0 +1,13 @@
+import Hummingbird
+import Logging
+import Platform
+
+/// Builds the Ingest service: documents, extraction, chunking, embeddings and search.
+public func buildApplication(configuration: IngestConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let resources = try await ServiceResources(
+        service: .ingest, configuration: configuration.service, database: configuration.database, logger: logger)
+    let routing = resources.makeRouter()
+    DocumentRoutes(documents: PostgresDocumentRepository(client: resources.postgres!, logger: logger))
+        .register(on: routing.businessRoutes)
+    return resources.application(router: routing.router, configuration: configuration.service, logger: logger)
+}

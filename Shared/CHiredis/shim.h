@@ -1,0 +1,4 @@
+#ifndef CONTEXO_CHIREDIS_SHIM_H
+#define CONTEXO_CHIREDIS_SHIM_H
+#include <hiredis/hiredis.h>
+#endif

@@ -1,0 +1,106 @@
+import Contract
+import Foundation
+import JWTKit
+
+/// The claims of the short-lived token the gateway signs for each request it forwards (HS256 with
+/// `CONTEXO_INTERNAL_TOKEN_SECRET`). Services trust a request only through it (S1.2): their
+/// internal ports are worthless without the gateway's secret.
+public struct InternalTokenClaims: JWTPayload, Equatable {
+    public static let issuer = "contexo-gateway"
+
+    public var iss: IssuerClaim
+    /// The service the token was minted for; a token for chat is refused by billing.
+    public var aud: AudienceClaim
+    public var iat: IssuedAtClaim
+    public var exp: ExpirationClaim
+    /// The authenticated customer (tenant) id, absent for anonymous traffic (widget visitors, webhooks).
+    public var sub: SubjectClaim?
+    /// The gateway's request id.
+    public var rid: String
+    /// The customer's plan and quota context.
+    public var plan: PlanContext?
+
+    public init(audience: ServiceName, customerID: UUID?, requestID: String, plan: PlanContext?,
+                issuedAt: Date = Date(), lifetime: TimeInterval = InternalTokenIssuer.lifetime) {
+        self.iss = .init(value: Self.issuer)
+        self.aud = .init(value: audience.rawValue)
+        self.iat = .init(value: issuedAt)
+        self.exp = .init(value: issuedAt.addingTimeInterval(lifetime))
+        self.sub = customerID.map { SubjectClaim(value: $0.uuidString.lowercased()) }
+        self.rid = requestID
+        self.plan = plan
+    }
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {
+        // Audience, issuer and expiry are checked by InternalTokenVerifier with a small clock skew.
+    }
+}
+
+/// Who called a service, as proven by a verified internal token.
+public struct InternalCaller: Sendable, Equatable {
+    public var customerID: UUID?
+    public var gatewayRequestID: String
+    public var plan: PlanContext?
+}
+
+/// Mints internal tokens. Only the gateway holds one.
+public struct InternalTokenIssuer: Sendable {
+    /// How long an internal token lives: long enough for one forwarded request, short enough to be
+    /// useless if it leaks into a log.
+    public static let lifetime: TimeInterval = 60
+    private let keys: JWTKeyCollection
+
+    public init(secret: String) async {
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+    }
+
+    public func token(for audience: ServiceName, customerID: UUID?, requestID: String, plan: PlanContext?) async throws -> String {
+        try await keys.sign(InternalTokenClaims(audience: audience, customerID: customerID, requestID: requestID, plan: plan))
+    }
+
+    public func sign(_ claims: InternalTokenClaims) async throws -> String {
+        try await keys.sign(claims)
+    }
+}
+
+/// Verifies internal tokens for one service.
+public struct InternalTokenVerifier: Sendable {
+    public static let header = "X-Contexo-Internal-Token"
+    /// Allowed clock difference between the gateway's host and this one.
+    public static let clockSkew: TimeInterval = 5
+    private let keys: JWTKeyCollection
+    public let service: ServiceName
+
+    public init(secret: String, service: ServiceName) async {
+        keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.service = service
+    }
+
+    /// The caller, or a problem saying why the token is not acceptable.
+    public func verify(_ token: String, now: Date = Date()) async throws(Problem) -> InternalCaller {
+        let claims: InternalTokenClaims
+        do {
+            claims = try await keys.verify(token, as: InternalTokenClaims.self)
+        } catch {
+            throw .unauthorized("The internal token is not valid.")
+        }
+        guard claims.iss.value == InternalTokenClaims.issuer, claims.aud.value.contains(service.rawValue) else {
+            throw .unauthorized("The internal token was not issued for this service.")
+        }
+        guard claims.exp.value.addingTimeInterval(Self.clockSkew) > now,
+              claims.iat.value.addingTimeInterval(-Self.clockSkew) <= now
+        else {
+            throw .unauthorized("The internal token has expired.")
+        }
+        var customerID: UUID?
+        if let subject = claims.sub {
+            guard let id = UUID(uuidString: subject.value) else {
+                throw .unauthorized("The internal token names no valid customer.")
+            }
+            customerID = id
+        }
+        return InternalCaller(customerID: customerID, gatewayRequestID: claims.rid, plan: claims.plan)
+    }
+}

@@ -1,0 +1,52 @@
+import Logging
+
+/// The configuration every Contexo service shares: where it listens, how it logs, and the secret
+/// that proves a request came through the gateway.
+public struct ServiceConfiguration: Sendable {
+    public var environment: DeploymentEnvironment
+    public var host: String
+    public var port: Int
+    public var logLevel: Logger.Level
+    public var internalTokenSecret: String
+    public var redis: RedisEndpoint
+
+    public init(
+        environment: DeploymentEnvironment = .production, host: String = "127.0.0.1", port: Int,
+        logLevel: Logger.Level = .info, internalTokenSecret: String, redis: RedisEndpoint
+    ) {
+        self.environment = environment
+        self.host = host
+        self.port = port
+        self.logLevel = logLevel
+        self.internalTokenSecret = internalTokenSecret
+        self.redis = redis
+    }
+
+    /// The minimum length of the internal token secret (HS256 wants at least 256 bits of key).
+    public static let minimumSecretLength = 32
+
+    /// Reads the shared variables; problems are collected in `reader`.
+    public static func read(from reader: inout ConfigurationReader, defaultPort: Int) -> ServiceConfiguration {
+        let environment = reader.choice("CONTEXO_ENV", default: DeploymentEnvironment.production)
+        let host = reader.string("CONTEXO_HTTP_HOST", default: "127.0.0.1")
+        let port = reader.integer("CONTEXO_HTTP_PORT", default: defaultPort, in: 0...65535)
+        let level = reader.parsed("CONTEXO_LOG_LEVEL", required: false,
+                                  expected: "one of trace, debug, info, notice, warning, error, critical") {
+            Logger.Level(rawValue: $0.lowercased())
+        } ?? .info
+        let secret = reader.secret("CONTEXO_INTERNAL_TOKEN_SECRET", minimumLength: minimumSecretLength)
+        let redis = reader.parsed("CONTEXO_REDIS_URL", isSecret: true, expected: "a redis://[:password@]host[:port][/db] URL") {
+            RedisEndpoint(url: $0)
+        } ?? RedisEndpoint(host: "127.0.0.1")
+        return ServiceConfiguration(
+            environment: environment, host: host, port: port, logLevel: level,
+            internalTokenSecret: secret, redis: redis)
+    }
+}
+
+extension ConfigurationReader {
+    /// Reads a required `CONTEXO_DATABASE_URL`-style variable.
+    public mutating func databaseURL(_ name: String) -> DatabaseURL? {
+        parsed(name, isSecret: true, expected: "a postgres://user:password@host:port/database URL") { DatabaseURL($0) }
+    }
+}

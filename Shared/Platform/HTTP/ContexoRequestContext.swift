@@ -1,0 +1,18 @@
+import Hummingbird
+import Logging
+
+/// The request context of every Contexo service: what middleware learned about the request
+/// (its id, and for business routes the verified internal caller) travels here, not in globals.
+public struct ContexoRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request id: the caller's valid `X-Request-Id`, or a new one. Echoed in responses and problems.
+    public var requestID: String
+    /// Set by ``InternalAuthMiddleware`` once the gateway's internal token is verified.
+    public var caller: InternalCaller?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+        self.caller = nil
+    }
+}

@@ -1,0 +1,79 @@
+import Contract
+import Hummingbird
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Reads `CONTEXO_DATABASE_URL` and the pool size for services that own tables.
+public struct DatabaseConfiguration: Sendable {
+    public var url: DatabaseURL
+    public var maximumConnections: Int
+
+    public init(url: DatabaseURL, maximumConnections: Int = 10) {
+        self.url = url
+        self.maximumConnections = maximumConnections
+    }
+
+    public static func read(from reader: inout ConfigurationReader) -> DatabaseConfiguration {
+        let url = reader.databaseURL("CONTEXO_DATABASE_URL")
+        let size = reader.integer("CONTEXO_DATABASE_MAX_CONNECTIONS", default: 10, in: 1...200)
+        return DatabaseConfiguration(url: url ?? DatabaseURL("postgres://invalid@localhost/invalid")!, maximumConnections: size)
+    }
+}
+
+/// The long-lived clients a service runs with (Postgres pool, Redis pool, the internal-token
+/// verifier), made once at start-up and handed to routes as values. Their lifecycles join the
+/// application's service group so shutdown reaches them after the HTTP server has drained.
+public struct ServiceResources: Sendable {
+    public let build: BuildInfo
+    public let postgres: PostgresClient?
+    public let redis: RedisClient
+    public let verifier: InternalTokenVerifier?
+
+    public init(
+        service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
+        logger: Logger, verifiesInternalTokens: Bool = true
+    ) async throws {
+        build = BuildInfo.current(service: service.rawValue)
+        if let database {
+            postgres = PostgresClient(
+                configuration: database.url.clientConfiguration(maximumConnections: database.maximumConnections),
+                backgroundLogger: logger)
+        } else {
+            postgres = nil
+        }
+        redis = RedisClient(endpoint: configuration.redis)
+        verifier = verifiesInternalTokens
+            ? await InternalTokenVerifier(secret: configuration.internalTokenSecret, service: service) : nil
+    }
+
+    /// What `/readyz` checks.
+    public var readiness: [DependencyCheck] {
+        var checks = [DependencyCheck.redis(redis)]
+        if let postgres { checks.append(.postgres(postgres)) }
+        return checks
+    }
+
+    /// The router with operational routes and the internal-token-guarded business group.
+    public func makeRouter() -> ServiceRouter {
+        ServiceRouter(build: build, readiness: readiness, verifier: verifier)
+    }
+
+    /// The application: the HTTP server plus the clients' lifecycles, plus any background loops.
+    public func application(
+        router: Router<ContexoRequestContext>, configuration: ServiceConfiguration, logger: Logger,
+        background: [any Service] = [],
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        var services: [any Service] = []
+        if let postgres { services.append(postgres) }
+        services.append(redis)
+        services.append(contentsOf: background)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: services,
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+}

@@ -1,0 +1,85 @@
+import AsyncHTTPClient
+import Foundation
+import Platform
+import TestSupport
+
+/// The four real service executables, started against a database of their own and the test Redis.
+final class LocalStack: @unchecked Sendable {
+    static let services = ["gateway", "chat", "ingest", "billing"]
+    let database: TestDatabase
+    private(set) var processes: [String: ServiceProcess] = [:]
+    let ports: [String: Int]
+
+    init(database: TestDatabase) {
+        self.database = database
+        var ports: [String: Int] = [:]
+        for service in Self.services { ports[service] = freePort() }
+        self.ports = ports
+    }
+
+    func environment(for service: String) -> [String: String] {
+        var environment = [
+            "CONTEXO_ENV": "development",
+            "CONTEXO_HTTP_HOST": "127.0.0.1",
+            "CONTEXO_HTTP_PORT": String(ports[service]!),
+            "CONTEXO_REDIS_URL": database.stack.redisURL,
+            "CONTEXO_INTERNAL_TOKEN_SECRET": TestStack.internalSecret,
+            "CONTEXO_GIT_COMMIT": "e2e0commit",
+            "CONTEXO_LOG_LEVEL": "info",
+        ]
+        switch service {
+        case "gateway":
+            environment["CONTEXO_CHAT_URL"] = "http://127.0.0.1:\(ports["chat"]!)"
+            environment["CONTEXO_INGEST_URL"] = "http://127.0.0.1:\(ports["ingest"]!)"
+            environment["CONTEXO_BILLING_URL"] = "http://127.0.0.1:\(ports["billing"]!)"
+        default:
+            let role = database.roleURL("contexo_\(service)")
+            environment["CONTEXO_DATABASE_URL"] =
+                "postgres://\(role.username):\(role.password!)@\(role.host):\(role.port)/\(role.database)"
+        }
+        return environment
+    }
+
+    func start(_ service: String) throws {
+        processes[service] = try ServiceProcess(
+            binary: "contexo-\(service)", port: ports[service]!, environment: environment(for: service))
+    }
+
+    func startAll() throws {
+        for service in Self.services { try start(service) }
+    }
+
+    func url(_ service: String, _ path: String) -> String { "http://127.0.0.1:\(ports[service]!)\(path)" }
+
+    /// The status of `GET path`, or nil when nothing answers.
+    func status(_ service: String, _ path: String, headers: [(String, String)] = []) async -> Int? {
+        var request = HTTPClientRequest(url: url(service, path))
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)) else { return nil }
+        return Int(response.status.code)
+    }
+
+    func body(_ service: String, _ path: String, headers: [(String, String)] = []) async throws -> String {
+        var request = HTTPClientRequest(url: url(service, path))
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        return String(buffer: try await response.body.collect(upTo: 1 << 20))
+    }
+
+    /// Waits until `/readyz` answers 200; false on timeout.
+    func waitReady(_ service: String, timeout: Duration = .seconds(60)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await status(service, "/readyz") == 200 { return true }
+            if processes[service]?.isRunning == false { return false }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    func process(_ service: String) -> ServiceProcess { processes[service]! }
+
+    func stopAll() {
+        for process in processes.values { process.stop() }
+    }
+}

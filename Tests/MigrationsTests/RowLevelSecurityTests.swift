@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+import TestSupport
+@testable import Migrations
+@testable import Platform
+
+/// S1.1: tenant isolation is enforced by the database. These tests read the catalog of the migrated
+/// template and log in as the services' own roles.
+@Suite struct RowLevelSecurityTests {
+    let logger = Logger(label: "test.rls")
+    static let serviceSchemas = ["chat", "ingest", "billing"]
+
+    @Test func everyServiceTableHasForcedRowLevelSecurity() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let tables = try await database.withConnection(database.adminURL) { connection in
+            let rows = try await connection.query("""
+                SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                       (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname IN ('chat', 'ingest', 'billing') AND c.relkind IN ('r', 'p')
+                ORDER BY 1, 2
+                """, logger: logger)
+            var found: [(String, Bool, Bool, Int)] = []
+            for try await (schema, table, enabled, forced, policies) in rows.decode((String, String, Bool, Bool, Int).self) {
+                found.append(("\(schema).\(table)", enabled, forced, policies))
+            }
+            return found.map { TableSecurity(name: $0.0, enabled: $0.1, forced: $0.2, policies: $0.3) }
+        }
+        #expect(!tables.isEmpty)
+        for schema in Self.serviceSchemas {
+            #expect(tables.contains { $0.name.hasPrefix(schema + ".") }, "no tables found in \(schema)")
+        }
+        for table in tables where RowLevelSecurityAllowList.tables[table.name] == nil {
+            #expect(table.enabled && table.forced, "\(table.name) lacks ENABLE + FORCE ROW LEVEL SECURITY")
+            #expect(table.policies > 0, "\(table.name) has RLS but no policy")
+        }
+    }
+
+    @Test func serviceRolesAreNeitherSuperusersNorBypassRLS() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let roles = try await database.withConnection(database.adminURL) { connection in
+            let rows = try await connection.query(
+                "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname LIKE 'contexo\\_%' ORDER BY 1",
+                logger: logger)
+            var found: [String: [Bool]] = [:]
+            for try await (name, superuser, bypass, createRole, createDB) in rows.decode((String, Bool, Bool, Bool, Bool).self) {
+                found[name] = [superuser, bypass, createRole, createDB]
+            }
+            return found
+        }
+        #expect(Set(roles.keys) == ["contexo_chat", "contexo_ingest", "contexo_billing"])
+        for (name, flags) in roles { #expect(flags == [false, false, false, false], "\(name) is privileged") }
+    }
+
+    @Test func aServiceRoleCannotReadAnotherServicesSchema() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let attempts: [(role: String, table: String)] = [
+            ("contexo_chat", "ingest.documents"), ("contexo_chat", "billing.entitlements"),
+            ("contexo_ingest", "chat.widgets"), ("contexo_billing", "chat.widgets"),
+            ("contexo_ingest", "contexo_migrations.applied"),
+        ]
+        for attempt in attempts {
+            let code = try await database.withConnection(database.roleURL(attempt.role)) { connection in
+                do {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(attempt.table)"), logger: logger).collect()
+                    return "allowed"
+                } catch let error as PSQLError {
+                    return error.serverInfo?[.sqlState] ?? "?"
+                }
+            }
+            #expect(code == "42501", "\(attempt.role) reading \(attempt.table): \(code)")  // insufficient_privilege
+        }
+    }
+
+    @Test func aServiceRoleSeesOnlyTheTenantOfItsTransaction() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let alice = UUID(), bob = UUID()
+        try await database.withConnection(database.adminURL) { connection in
+            // The test inserts as the superuser (RLS does not bind it), each tenant in its own transaction.
+            for (owner, name) in [(alice, "alice-1"), (alice, "alice-2"), (bob, "bob-1")] {
+                try await connection.query("BEGIN", logger: logger)
+                try await connection.setTenant(owner, logger: logger)
+                try await connection.query("INSERT INTO chat.widgets (owner_id, name) VALUES (\(owner), \(name))", logger: logger)
+                try await connection.query("COMMIT", logger: logger)
+            }
+        }
+        let client = PostgresClientBox(url: database.roleURL("contexo_chat"))
+        try await client.run { postgres in
+            let aliceSees = try await postgres.withTenantTransaction(alice, logger: logger) { connection in
+                try await connection.query("SELECT name FROM chat.widgets ORDER BY name", logger: logger)
+                    .collect().map { try $0.decode(String.self) }
+            }
+            #expect(aliceSees == ["alice-1", "alice-2"])
+            let nobodySees = try await postgres.withConnection { connection in
+                try await connection.query("SELECT count(*)::int FROM chat.widgets", logger: logger).collect().first?.decode(Int.self)
+            }
+            #expect(nobodySees == 0)
+            // Writing a row for another tenant is refused by the policy's WITH CHECK.
+            let refusal = await #expect(throws: PostgresTransactionError.self) {
+                try await postgres.withTenantTransaction(alice, logger: logger) { connection in
+                    try await connection.query("INSERT INTO chat.widgets (owner_id, name) VALUES (\(bob), 'sneaky')", logger: logger)
+                }
+            }
+            #expect((refusal?.closureError as? PSQLError)?.serverInfo?[.sqlState] == "42501")
+            // Updating or deleting another tenant's rows touches nothing.
+            let touched = try await postgres.withTenantTransaction(alice, logger: logger) { connection in
+                try await connection.query("DELETE FROM chat.widgets WHERE owner_id = \(bob) RETURNING id", logger: logger).collect().count
+            }
+            #expect(touched == 0)
+            // After a tenant transaction on the same pooled connection, the setting is gone.
+            let afterwards = try await postgres.withConnection { connection in
+                try await connection.query("SELECT count(*)::int FROM chat.widgets", logger: logger).collect().first?.decode(Int.self)
+            }
+            #expect(afterwards == 0)
+        }
+    }
+}
+
+struct TableSecurity {
+    let name: String
+    let enabled: Bool
+    let forced: Bool
+    let policies: Int
+}

@@ -1,0 +1,24 @@
+import Testing
+@testable import Platform
+
+@Suite struct DeadlineTests {
+    @Test func returnsTheResultInTime() async throws {
+        #expect(try await withDeadline(.seconds(5)) { 42 } == 42)
+    }
+
+    @Test func givesUpOnAnOperationThatIgnoresCancellation() async throws {
+        let started = ContinuousClock.now
+        await #expect(throws: DeadlineExceeded.self) {
+            try await withDeadline(.milliseconds(200)) {
+                // Blocks a thread outside the cooperative pool's control, like a stuck socket read.
+                await withUnsafeContinuation { continuation in
+                    Thread.detachNewThread { Thread.sleep(forTimeInterval: 2); continuation.resume() }
+                }
+                return 1
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+}
+
+import Foundation
