@@ -1,0 +1,63 @@
+import Foundation
+
+/// A Redis server of a test's own (from `CONTEXO_TEST_REDIS_SERVER`), on a free port, that the test
+/// may stop and restart to prove the clients heal.
+public final class RedisServerProcess: @unchecked Sendable {
+    public let port: Int
+    private let binary: String
+    private let directory: URL
+    private var process: Process?
+
+    public init() throws {
+        let stack = try TestStack.current()
+        guard let binary = stack.redisServer else { throw TestStack.NotConfigured(missing: ["CONTEXO_TEST_REDIS_SERVER"]) }
+        self.binary = binary
+        port = freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    public func start() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path]
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if canConnect() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    /// Kills the server (SIGKILL: a crash, and children of the test process inherit a signal mask
+    /// that blocks SIGTERM) and waits for it to exit.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    private func canConnect() -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
