@@ -127,11 +127,29 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Platform",
+                "Platform", "Contract",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "StreamProbe",
+            dependencies: ["Platform", "Contract", "TestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Tests/StreamProbe",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EventsTests",
+            dependencies: [
+                "Platform", "Contract", "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/EventsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -142,6 +160,13 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/PlatformTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ContractTests",
+            dependencies: ["Contract"],
+            path: "Tests/ContractTests",
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// A Redis server of a test's own (from `CONTEXO_TEST_REDIS_SERVER`), on a free port, that the test
 /// may stop and restart to prove the clients heal.
@@ -8,7 +9,14 @@ public final class RedisServerProcess: @unchecked Sendable {
     private let directory: URL
     private var process: Process?
 
-    public init() throws {
+    private let persistent: Bool
+
+    public var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
+
+    /// - Parameter persistent: append-only file with `fsync` on every write, so a killed server
+    ///   comes back with every stream entry (the configuration production Redis must have).
+    public init(persistent: Bool = false) throws {
+        self.persistent = persistent
         let stack = try TestStack.current()
         guard let binary = stack.redisServer else { throw TestStack.NotConfigured(missing: ["CONTEXO_TEST_REDIS_SERVER"]) }
         self.binary = binary
@@ -21,7 +29,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always",
                              "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path]
         try process.run()
         self.process = process

@@ -9,5 +9,7 @@ public func buildApplication(configuration: BillingConfiguration, logger: Logger
     let routing = resources.makeRouter()
     EntitlementRoutes(entitlements: PostgresEntitlementRepository(client: resources.postgres!, logger: logger))
         .register(on: routing.businessRoutes)
-    return resources.application(router: routing.router, configuration: configuration.service, logger: logger)
+    return resources.application(
+        router: routing.router, configuration: configuration.service, logger: logger,
+        background: [resources.outboxRelay(schema: "billing", logger: logger)])
 }

@@ -9,5 +9,7 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger) a
     let routing = resources.makeRouter()
     WidgetRoutes(widgets: PostgresWidgetRepository(client: resources.postgres!, logger: logger))
         .register(on: routing.businessRoutes)
-    return resources.application(router: routing.router, configuration: configuration.service, logger: logger)
+    return resources.application(
+        router: routing.router, configuration: configuration.service, logger: logger,
+        background: [resources.outboxRelay(schema: "chat", logger: logger)])
 }

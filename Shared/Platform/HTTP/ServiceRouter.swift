@@ -11,8 +11,9 @@ public struct ServiceRouter {
     public let metrics: HTTPMetrics
 
     /// - Parameter verifier: nil for the gateway itself, whose business routes are public.
-    public init(build: BuildInfo, readiness: [DependencyCheck], verifier: InternalTokenVerifier?) {
-        let metrics = HTTPMetrics(build: build)
+    public init(build: BuildInfo, readiness: [DependencyCheck], verifier: InternalTokenVerifier?,
+                metrics: HTTPMetrics? = nil) {
+        let metrics = metrics ?? HTTPMetrics(build: build)
         let router = Router(context: ContexoRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
         router.middlewares.add(AccessLogMiddleware())

@@ -29,12 +29,15 @@ public struct ServiceResources: Sendable {
     public let postgres: PostgresClient?
     public let redis: RedisClient
     public let verifier: InternalTokenVerifier?
+    /// The service's Prometheus registry (HTTP and event metrics).
+    public let metrics: HTTPMetrics
 
     public init(
         service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
         logger: Logger, verifiesInternalTokens: Bool = true
     ) async throws {
         build = BuildInfo.current(service: service.rawValue)
+        metrics = HTTPMetrics(build: build)
         if let database {
             postgres = PostgresClient(
                 configuration: database.url.clientConfiguration(maximumConnections: database.maximumConnections),
@@ -56,7 +59,15 @@ public struct ServiceResources: Sendable {
 
     /// The router with operational routes and the internal-token-guarded business group.
     public func makeRouter() -> ServiceRouter {
-        ServiceRouter(build: build, readiness: readiness, verifier: verifier)
+        ServiceRouter(build: build, readiness: readiness, verifier: verifier, metrics: metrics)
+    }
+
+    /// Event metrics in this service's registry.
+    public var eventMetrics: EventMetrics { EventMetrics(registry: metrics.registry) }
+
+    /// The relay that publishes this service's outbox (`<schema>.outbox`) to Redis.
+    public func outboxRelay(schema: String, logger: Logger) -> OutboxRelay {
+        OutboxRelay(schema: schema, postgres: postgres!, redis: redis, metrics: eventMetrics, logger: logger)
     }
 
     /// The application: the HTTP server plus the clients' lifecycles, plus any background loops.

@@ -1,0 +1,155 @@
+import Contract
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Publishes a service's outbox to Redis streams, in order, and marks the rows published.
+///
+/// One relay publishes at a time per schema (a transaction-scoped advisory lock), so replicas never
+/// reorder events. A batch is `XADD`ed in one pipelined round trip inside the transaction that marks
+/// it; if Redis is down nothing is marked and the rows wait — Redis being down delays events, it
+/// never loses them. A crash between `XADD` and `COMMIT` publishes a batch twice; consumers drop the
+/// duplicates by event id. New rows wake the relay through `LISTEN/NOTIFY`; it also polls.
+public final class OutboxRelay: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var batchSize = 500
+        /// The approximate cap of each stream (`XADD … MAXLEN ~`); keep it far above the worst backlog.
+        public var maximumStreamLength = 1_000_000
+        public var pollInterval: Duration = .milliseconds(500)
+        /// Published rows are kept this long (for inspection), then deleted.
+        public var retention: Duration = .seconds(3600)
+
+        public init() {}
+    }
+
+    private let writer: OutboxWriter
+    private let postgres: PostgresClient
+    private let redis: RedisClient
+    private let metrics: EventMetrics
+    private let configuration: Configuration
+    private let logger: Logger
+    private let doorbell = Doorbell()
+
+    public init(schema: String, postgres: PostgresClient, redis: RedisClient, metrics: EventMetrics,
+                configuration: Configuration = .init(), logger: Logger) {
+        self.writer = OutboxWriter(schema: schema)
+        self.postgres = postgres
+        self.redis = redis
+        self.metrics = metrics
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "outbox"] = .string(schema)
+        self.logger = logger
+    }
+
+    private var schema: String { writer.schema }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listenForNewRows() }
+            group.addTask { await self.publishLoop() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func publishLoop() async {
+        var backoff = Backoff()
+        var lastHousekeeping = ContinuousClock.now - .seconds(3600)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let published = try await publishBatch()
+                backoff.reset()
+                if ContinuousClock.now - lastHousekeeping > .seconds(1) {
+                    lastHousekeeping = ContinuousClock.now
+                    try await housekeeping()
+                }
+                if published < configuration.batchSize {
+                    await doorbell.wait(upTo: configuration.pollInterval)
+                }
+            } catch {
+                let delay = backoff.next()
+                logger.warning("outbox publish failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+        // One last drain so rows committed before shutdown go out now rather than at next start.
+        _ = try? await publishBatch()
+    }
+
+    /// Publishes up to one batch; returns how many rows went out.
+    @discardableResult
+    public func publishBatch() async throws -> Int {
+        let batchSize = configuration.batchSize, schema = self.schema, logger = self.logger
+        let maximum = String(configuration.maximumStreamLength)
+        let redis = self.redis
+        let published: [String: Int] = try await postgres.withTransaction(logger: logger) { connection in
+            let locked = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(hashtext(\("contexo.outbox." + schema)))", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            guard locked else { return [:] }
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: """
+                    SELECT seq, stream, envelope FROM \(schema).outbox
+                    WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
+                    """), logger: logger)
+            var sequence: [Int64] = []
+            var commands: [[[UInt8]]] = []
+            var perStream: [String: Int] = [:]
+            for try await (seq, stream, envelope) in rows.decode((Int64, String, String).self) {
+                sequence.append(seq)
+                perStream[stream, default: 0] += 1
+                commands.append([Array("XADD".utf8), Array(stream.utf8), Array("MAXLEN".utf8), Array("~".utf8),
+                                 Array(maximum.utf8), Array("*".utf8), Array("envelope".utf8), Array(envelope.utf8)])
+            }
+            guard !commands.isEmpty else { return [:] }
+            for reply in try await redis.pipeline(commands) { _ = try reply.get() }
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET published_at = now() WHERE seq = ANY($1)",
+                              binds: { var bindings = PostgresBindings(); bindings.append(sequence); return bindings }()),
+                logger: logger)
+            return perStream
+        }
+        for (stream, count) in published { metrics.published(stream: stream, count: count) }
+        return published.values.reduce(0, +)
+    }
+
+    private func housekeeping() async throws {
+        let schema = self.schema
+        let retention = Int(configuration.retention.components.seconds)
+        let backlog = try await postgres.withConnection { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: """
+                    DELETE FROM \(schema).outbox
+                    WHERE published_at < now() - make_interval(secs => \(retention))
+                    """), logger: logger)
+            return try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(schema).outbox WHERE published_at IS NULL"),
+                logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
+        }
+        metrics.outboxBacklog(schema: schema, count: backlog)
+    }
+
+    /// Rings the doorbell on every `NOTIFY contexo_outbox_<schema>` (sent by the outbox trigger).
+    private func listenForNewRows() async {
+        var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
+        let channel = "contexo_outbox_" + schema
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await postgres.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        backoff.reset()
+                        self.doorbell.ring()  // rows may have arrived while we were not listening
+                        for try await _ in notifications.cancelOnGracefulShutdown() { self.doorbell.ring() }
+                    }
+                }
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
+                logger.debug("outbox listener reconnecting", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+}
