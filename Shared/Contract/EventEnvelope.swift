@@ -37,14 +37,36 @@ public struct EventEnvelope: Sendable, Equatable, Codable {
     /// The payload as `Event`; throws when the type does not match or the payload is malformed.
     public func decode<Event: DomainEvent>(_: Event.Type) throws -> Event {
         guard type == Event.type else { throw EventContractError.typeMismatch(expected: Event.type, found: type) }
-        return try EventCoding.decoder.decode(Event.self, from: EventCoding.encoder.encode(payload))
+        let json = try JSONSerialization.data(withJSONObject: payload.any, options: [.fragmentsAllowed])
+        return try EventCoding.decoder.decode(Event.self, from: json)
     }
 
     /// The envelope's JSON (the wire format).
     public func encoded() throws -> Data { try EventCoding.encoder.encode(self) }
 
+    /// Reads an envelope from the wire. Uses `JSONSerialization` (the hot path of every consumer);
+    /// unknown fields are ignored.
     public static func decode(from data: Data) throws -> EventEnvelope {
-        try EventCoding.decoder.decode(EventEnvelope.self, from: data)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw EventContractError.malformed("an envelope is a JSON object")
+        }
+        guard let idText = object["id"] as? String, let id = UUID(uuidString: idText) else {
+            throw EventContractError.malformed("id must be a UUID")
+        }
+        guard let type = object["type"] as? String, !type.isEmpty else { throw EventContractError.malformed("type is required") }
+        guard let version = (object["version"] as? NSNumber)?.intValue else { throw EventContractError.malformed("version must be a number") }
+        guard let occurred = object["occurred_at"] as? String, let occurredAt = EventCoding.date(from: occurred) else {
+            throw EventContractError.malformed("occurred_at must be an ISO-8601 time")
+        }
+        var tenantID: UUID?
+        if let tenant = object["tenant_id"] as? String {
+            guard let parsed = UUID(uuidString: tenant) else { throw EventContractError.malformed("tenant_id must be a UUID") }
+            tenantID = parsed
+        }
+        return EventEnvelope(
+            id: id, type: type, version: version, occurredAt: occurredAt, tenantID: tenantID,
+            payload: object["payload"].map(JSONValue.init(any:)) ?? .object([:]),
+            traceparent: object["traceparent"] as? String)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -93,17 +115,25 @@ public enum EventCoding {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
-                return date
+            guard let date = date(from: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO-8601 date: \(text)"))
             }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO-8601 date: \(text)"))
+            return date
         }
         return decoder
+    }
+
+    /// Parses ISO-8601 with or without fractional seconds.
+    public static func date(from text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) {
+            return date
+        }
+        return try? Date(text, strategy: .iso8601)
     }
 }
 
 /// A contract violation found while reading an event.
 public enum EventContractError: Error, Sendable, Equatable {
     case typeMismatch(expected: String, found: String)
+    case malformed(String)
 }

@@ -39,3 +39,34 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 }
+
+import Foundation
+
+extension JSONValue {
+    /// Converts a `JSONSerialization` result. Much faster than `Codable` for arbitrary JSON, which
+    /// must guess each value's type by trying (and throwing).
+    public init(any value: Any) {
+        switch value {
+        case is NSNull: self = .null
+        case let number as NSNumber:
+            // JSONSerialization boxes JSON booleans as NSNumber too, with the Objective-C type "c".
+            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) } else { self = .number(number.doubleValue) }
+        case let text as String: self = .string(text)
+        case let array as [Any]: self = .array(array.map(JSONValue.init(any:)))
+        case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(any:)))
+        default: self = .null
+        }
+    }
+
+    /// The value as `JSONSerialization` objects.
+    public var any: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let value): value
+        case .number(let value): value.rounded() == value && abs(value) < 9.0e15 ? Int64(value) as Any : value
+        case .string(let value): value
+        case .array(let values): values.map(\.any)
+        case .object(let values): values.mapValues(\.any)
+        }
+    }
+}

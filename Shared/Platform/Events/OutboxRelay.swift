@@ -85,6 +85,10 @@ public final class OutboxRelay: Service, Sendable {
         let maximum = String(configuration.maximumStreamLength)
         let redis = self.redis
         let published: [String: Int] = try await postgres.withTransaction(logger: logger) { connection in
+            // Marking rows published need not wait for a WAL flush: if Postgres loses this commit, the
+            // rows are published again and consumers drop the duplicates by event id. Saves an fsync
+            // on every event's path.
+            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
             let locked = try await connection.query(
                 "SELECT pg_try_advisory_xact_lock(hashtext(\("contexo.outbox." + schema)))", logger: logger
             ).collect().first?.decode(Bool.self) ?? false
@@ -106,7 +110,7 @@ public final class OutboxRelay: Service, Sendable {
             guard !commands.isEmpty else { return [:] }
             for reply in try await redis.pipeline(commands) { _ = try reply.get() }
             try await connection.query(
-                PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET published_at = now() WHERE seq = ANY($1)",
+                PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET published_at = clock_timestamp() WHERE seq = ANY($1)",
                               binds: { var bindings = PostgresBindings(); bindings.append(sequence); return bindings }()),
                 logger: logger)
             return perStream
