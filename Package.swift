@@ -73,6 +73,9 @@ let package = Package(
                 "Platform", "Contract",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Services/Gateway/Sources",
             swiftSettings: swiftSettings
@@ -120,6 +123,16 @@ let package = Package(
             dependencies: ["Migrations", "Platform",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Shared/MigrateMain",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (scripts/bench)
+        .executableTarget(
+            name: "EventsBench",
+            dependencies: ["Platform", "Contract", "Migrations", "TestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Benchmarks/EventsBench",
             swiftSettings: swiftSettings
         ),
 
@@ -181,6 +194,9 @@ let package = Package(
                 "Gateway", "Chat", "Ingest", "Billing", "Platform", "Contract", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/ServicesTests",
             swiftSettings: swiftSettings

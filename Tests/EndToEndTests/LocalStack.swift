@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Platform
 import TestSupport
 
 /// The four real service executables, started against a database of their own and the test Redis.
 final class LocalStack: @unchecked Sendable {
     static let services = ["gateway", "chat", "ingest", "billing"]
+    static let jwtSecret = "end-to-end-customer-jwt-secret-0123456789"
     let database: TestDatabase
     private(set) var processes: [String: ServiceProcess] = [:]
     let ports: [String: Int]
@@ -32,6 +34,7 @@ final class LocalStack: @unchecked Sendable {
             environment["CONTEXO_CHAT_URL"] = "http://127.0.0.1:\(ports["chat"]!)"
             environment["CONTEXO_INGEST_URL"] = "http://127.0.0.1:\(ports["ingest"]!)"
             environment["CONTEXO_BILLING_URL"] = "http://127.0.0.1:\(ports["billing"]!)"
+            environment["CONTEXO_JWT_SECRET"] = Self.jwtSecret
         default:
             let role = database.roleURL("contexo_\(service)")
             environment["CONTEXO_DATABASE_URL"] =
@@ -64,6 +67,16 @@ final class LocalStack: @unchecked Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
         return String(buffer: try await response.body.collect(upTo: 1 << 20))
+    }
+
+    /// `POST path` with a JSON body; the status and the body.
+    func post(_ service: String, _ path: String, json: String) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url(service, path))
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 
     /// Waits until `/readyz` answers 200; false on timeout.

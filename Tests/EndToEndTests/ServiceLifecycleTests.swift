@@ -31,6 +31,16 @@ import TestSupport
             #expect(await stack.status(service, path, headers: [(InternalTokenVerifier.header, "forged.token.value")]) == 401)
         }
 
+        // Through the real gateway: a development token, then a dashboard call forwarded to chat with
+        // an internal token, across three processes.
+        let customer = UUID()
+        let (minted, tokenBody) = try await stack.post("gateway", "/dev/token", json: #"{"customer_id":"\#(customer.uuidString)"}"#)
+        #expect(minted == 200, "\(tokenBody)")
+        let token = try #require(try JSONSerialization.jsonObject(with: Data(tokenBody.utf8)) as? [String: Any])["token"] as? String
+        #expect(await stack.status("gateway", "/v1/widgets") == 401)
+        let widgets = try await stack.body("gateway", "/v1/widgets", headers: [("Authorization", "Bearer \(token ?? "")")])
+        #expect(widgets == #"{"widgets":[]}"#)
+
         // Structured JSON logs carry the request id.
         _ = await stack.status("chat", "/v1/widgets", headers: [("X-Request-Id", "e2e-trace-7")])
         try await Task.sleep(for: .milliseconds(200))

@@ -562,8 +562,10 @@ stack_redis_running() {
 }
 
 # stack_redis_start DIR PORT: own redis-server on 127.0.0.1:PORT, no persistence, state in DIR.
+# stack_redis_start DIR PORT [durable]: "durable" keeps an append-only file fsynced every second,
+# so stream entries survive a Redis restart (the dev stack; tests and benchmarks use throw-away data).
 stack_redis_start() {
-    local dir=$1 port=$2 server deadline
+    local dir=$1 port=$2 durable=${3:-} server deadline appendonly=no
     server=$(command -v redis-server) || stack_die "redis-server is missing; install the Debian package redis-server and rerun"
     mkdir -p -- "$dir"
     stack_redis_running "$dir" && return 0
@@ -571,7 +573,8 @@ stack_redis_start() {
         stack_die "port $port on 127.0.0.1 is already in use; stop what uses it or choose another port for Redis"
     fi
     rm -f -- "$dir/redis.pid"
-    "$server" --save '' --appendonly no --bind 127.0.0.1 --port "$port" --daemonize yes \
+    [[ $durable == durable ]] && appendonly=yes
+    "$server" --save '' --appendonly "$appendonly" --appendfsync everysec --bind 127.0.0.1 --port "$port" --daemonize yes \
         --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" </dev/null >/dev/null ||
         stack_die "redis-server failed to start; see $dir/redis.log"
     deadline=$((SECONDS + 15))

@@ -1,13 +1,78 @@
+import AsyncHTTPClient
+import Contract
 import Hummingbird
 import Logging
+import NIOCore
 import Platform
 
-/// Builds the gateway, the only public door. Its readiness depends on Redis only (rate limits), not
-/// on the upstream services: restarting one service must not take the whole edge out of rotation.
+/// Builds the gateway, the only public door: Helmet headers on every response, customer JWTs
+/// verified on every dashboard request, bodies bounded, then forwarding with a short-lived internal
+/// token. Its readiness depends on Redis only, not on the upstream services: restarting one service
+/// must not take the whole edge out of rotation.
 public func buildApplication(configuration: GatewayConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     let resources = try await ServiceResources(
         service: .gateway, configuration: configuration.service, database: nil, logger: logger,
         verifiesInternalTokens: false)
-    let routing = resources.makeRouter()
-    return resources.application(router: routing.router, configuration: configuration.service, logger: logger)
+    let routing = ServiceRouter(build: resources.build, readiness: resources.readiness, verifier: nil,
+                                metrics: resources.metrics, securityHeaders: true)
+    var clientConfiguration = HTTPClient.Configuration()
+    clientConfiguration.timeout.connect = .seconds(1)
+    clientConfiguration.connectionPool.idleTimeout = .seconds(60)
+    clientConfiguration.decompression = .disabled
+    clientConfiguration.redirectConfiguration = .disallow
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+
+    let tokens = configuration.customerTokens
+    let verifier = await CustomerTokenVerifier(
+        settings: .init(hmacSecret: tokens.hmacSecret, jwksURL: tokens.jwksURL, audience: tokens.audience, issuer: tokens.issuer),
+        httpClient: httpClient, logger: logger)
+    let proxy = UpstreamProxy(
+        httpClient: httpClient, issuer: await InternalTokenIssuer(secret: configuration.service.internalTokenSecret),
+        upstreams: configuration.upstreams)
+
+    // Rate limits get a Redis client of their own with short timeouts: a slow Redis must not slow
+    // every request down (the limiter falls back to process memory instead).
+    let limiterRedis = RedisClient(endpoint: configuration.service.redis, maximumConnections: 16,
+                                   connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500))
+    let limiter = RateLimiter(redis: limiterRedis, logger: logger)
+    routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins))
+
+    let dashboard = routing.router.group("/v1")
+        .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "api",
+                                             clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+        .add(middleware: CustomerAuthMiddleware(verifier: verifier))
+        .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
+    for (prefix, service) in GatewayRoutes.dashboard {
+        GatewayRoutes.forward(prefix, on: dashboard, to: service, proxy: proxy)
+    }
+    if configuration.service.environment == .development, let secret = tokens.hmacSecret {
+        await DevelopmentTokenRoutes(secret: secret, audience: tokens.audience, issuer: tokens.issuer)
+            .register(on: routing.router)
+        logger.notice("development mode: POST /dev/token mints customer tokens")
+    }
+    return resources.application(
+        router: routing.router, configuration: configuration.service, logger: logger,
+        background: [HTTPClientService(client: httpClient), limiterRedis])
+}
+
+/// Which public path prefix belongs to which service.
+enum GatewayRoutes {
+    static let dashboard: [(String, ServiceName)] = [
+        ("widgets", .chat),
+        ("documents", .ingest),
+        ("billing", .billing),
+    ]
+
+    static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+
+    /// Forwards `/v1/<prefix>` and everything below it, for every method, to `service`.
+    static func forward(_ prefix: String, on group: RouterGroup<ContexoRequestContext>, to service: ServiceName, proxy: UpstreamProxy) {
+        for path in [RouterPath(prefix), RouterPath("\(prefix)/**")] {
+            for method in methods {
+                group.on(path, method: method) { request, context in
+                    try await proxy.forward(request, context: context, to: service, customer: context.caller?.customerID)
+                }
+            }
+        }
+    }
 }

@@ -6,6 +6,30 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     public static let defaultPort = 8080
     public var service: ServiceConfiguration
     public var upstreams: Upstreams
+    public var customerTokens: CustomerTokens
+    /// The largest request body a JSON route accepts.
+    public var maximumJSONBodyBytes: Int
+    /// Origins the dashboard runs on (exact `scheme://host[:port]`); no others get CORS.
+    public var dashboardOrigins: Set<String> = []
+    /// Requests per minute per client IP on the public API.
+    public var rateLimitPerIP = RateLimit(limit: 300, period: .seconds(60))
+    /// How many proxies in front of the gateway append to `X-Forwarded-For`.
+    public var trustedProxies = 0
+
+    /// How customers' access tokens are verified: a shared HS256 secret and/or a JWKS URL.
+    public struct CustomerTokens: Sendable, Equatable {
+        public var hmacSecret: String?
+        public var jwksURL: URL?
+        public var audience: String
+        public var issuer: String?
+
+        public init(hmacSecret: String? = nil, jwksURL: URL? = nil, audience: String = "authenticated", issuer: String? = nil) {
+            self.hmacSecret = hmacSecret
+            self.jwksURL = jwksURL
+            self.audience = audience
+            self.issuer = issuer
+        }
+    }
 
     /// The base URLs of the services the gateway forwards to.
     public struct Upstreams: Sendable, Equatable {
@@ -20,9 +44,18 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         }
     }
 
-    public init(service: ServiceConfiguration, upstreams: Upstreams) {
+    public init(service: ServiceConfiguration, upstreams: Upstreams, customerTokens: CustomerTokens,
+                maximumJSONBodyBytes: Int = 1 << 20) {
         self.service = service
         self.upstreams = upstreams
+        self.customerTokens = customerTokens
+        self.maximumJSONBodyBytes = maximumJSONBodyBytes
+    }
+
+    /// `scheme://host[:port]` with nothing after it.
+    static func isOrigin(_ text: String) -> Bool {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else { return false }
+        return url.path.isEmpty && url.query == nil && url.fragment == nil && url.user == nil
     }
 
     public static func read(from reader: inout ConfigurationReader) -> GatewayConfiguration {
@@ -36,6 +69,32 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             chat: upstream("CONTEXO_CHAT_URL"),
             ingest: upstream("CONTEXO_INGEST_URL"),
             billing: upstream("CONTEXO_BILLING_URL"))
-        return GatewayConfiguration(service: service, upstreams: upstreams)
+        var tokens = CustomerTokens(
+            hmacSecret: reader.value("CONTEXO_JWT_SECRET"),
+            jwksURL: reader.parsed("CONTEXO_JWKS_URL", required: false, expected: "an https:// (or http:// for local) URL") { raw in
+                URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
+            },
+            audience: reader.string("CONTEXO_JWT_AUDIENCE", default: "authenticated"),
+            issuer: reader.value("CONTEXO_JWT_ISSUER"))
+        if let secret = tokens.hmacSecret, secret.utf8.count < 32 {
+            reader.report("CONTEXO_JWT_SECRET", "must be at least 32 bytes long")
+            tokens.hmacSecret = nil
+        }
+        if tokens.hmacSecret == nil && tokens.jwksURL == nil && !reader.problems.contains(where: { $0.variable == "CONTEXO_JWT_SECRET" }) {
+            reader.report("CONTEXO_JWT_SECRET", "or CONTEXO_JWKS_URL is required (how customer tokens are verified)")
+        }
+        let bodyLimit = reader.integer("CONTEXO_MAX_JSON_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20))
+        var configuration = GatewayConfiguration(
+            service: service, upstreams: upstreams, customerTokens: tokens, maximumJSONBodyBytes: bodyLimit)
+        configuration.dashboardOrigins = reader.parsed(
+            "CONTEXO_DASHBOARD_ORIGINS", required: false, expected: "a comma-separated list of origins like https://app.example.com"
+        ) { raw in
+            let origins = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return origins.allSatisfy(Self.isOrigin) ? Set(origins) : nil
+        } ?? []
+        configuration.rateLimitPerIP = RateLimit(
+            limit: reader.integer("CONTEXO_RATE_LIMIT_IP_PER_MINUTE", default: 300, in: 1...1_000_000), period: .seconds(60))
+        configuration.trustedProxies = reader.integer("CONTEXO_TRUSTED_PROXIES", default: 0, in: 0...5)
+        return configuration
     }
 }

@@ -41,6 +41,12 @@ public struct InternalCaller: Sendable, Equatable {
     public var customerID: UUID?
     public var gatewayRequestID: String
     public var plan: PlanContext?
+
+    public init(customerID: UUID?, gatewayRequestID: String, plan: PlanContext?) {
+        self.customerID = customerID
+        self.gatewayRequestID = gatewayRequestID
+        self.plan = plan
+    }
 }
 
 /// Mints internal tokens. Only the gateway holds one.

@@ -18,7 +18,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         }
     }
 
-    static func problem(for error: any Error, context: Context) -> Problem {
+    /// The problem for any error; unmapped errors are logged and become a bare 500.
+    public static func problem(for error: any Error, context: Context) -> Problem {
         switch error {
         case let convertible as any ProblemConvertible:
             return convertible.problem

@@ -11,11 +11,13 @@ public struct ServiceRouter {
     public let metrics: HTTPMetrics
 
     /// - Parameter verifier: nil for the gateway itself, whose business routes are public.
+    /// - Parameter securityHeaders: Helmet's headers on every response (the public gateway).
     public init(build: BuildInfo, readiness: [DependencyCheck], verifier: InternalTokenVerifier?,
-                metrics: HTTPMetrics? = nil) {
+                metrics: HTTPMetrics? = nil, securityHeaders: Bool = false) {
         let metrics = metrics ?? HTTPMetrics(build: build)
         let router = Router(context: ContexoRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        if securityHeaders { router.middlewares.add(SecurityHeadersMiddleware()) }
         router.middlewares.add(AccessLogMiddleware())
         router.middlewares.add(HTTPMetricsMiddleware(metrics: metrics))
         router.middlewares.add(ProblemMiddleware())

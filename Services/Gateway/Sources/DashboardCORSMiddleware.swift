@@ -1,0 +1,48 @@
+import HTTPTypes
+import Hummingbird
+import Platform
+
+/// CORS for the dashboard surface (`/v1/…`, S5.1/S7.2): only the configured dashboard origins, exact
+/// match. A preflight from any other origin is a 403 with no `Access-Control-Allow-Origin`, and an
+/// actual request carrying a foreign `Origin` is refused server-side too — not left to the browser.
+/// Requests without `Origin` (not from a browser) pass; they still need a valid token.
+struct DashboardCORSMiddleware: RouterMiddleware {
+    typealias Context = ContexoRequestContext
+    let allowedOrigins: Set<String>
+    let pathPrefix = "/v1/"
+
+    static let allowedMethods = "GET, POST, PUT, PATCH, DELETE"
+    static let allowedHeaders = "Authorization, Content-Type, X-Request-Id"
+    static let exposedHeaders = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix(pathPrefix) || request.uri.path == "/v1",
+              let origin = request.headers[.origin] else {
+            return try await next(request, context)
+        }
+        guard allowedOrigins.contains(origin) else {
+            throw Problem(status: .forbidden, slug: "origin-not-allowed", title: "Origin Not Allowed",
+                          detail: "The dashboard API does not accept requests from this origin.")
+        }
+        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+            var headers = HTTPFields()
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowMethods] = Self.allowedMethods
+            headers[.accessControlAllowHeaders] = Self.allowedHeaders
+            headers[.accessControlMaxAge] = "600"
+            headers[.vary] = "Origin"
+            return Response(status: .noContent, headers: headers)
+        }
+        // Errors get the CORS headers too, so the dashboard can read why a call failed.
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = ProblemMiddleware.problem(for: error, context: context).response(requestID: context.requestID)
+        }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
+        response.headers[.vary] = "Origin"
+        return response
+    }
+}

@@ -1,0 +1,36 @@
+import HTTPTypes
+import Hummingbird
+import Platform
+
+/// Limits requests per client IP before anything else is done for them (S5.4): a 429 problem with
+/// `Retry-After`, and `RateLimit-*` headers on every answer.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = ContexoRequestContext
+    let limiter: RateLimiter
+    let rate: RateLimit
+    let scope: String
+    let clientAddress: ClientAddress
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let ip = clientAddress.ip(of: request, context: context)
+        let decision = await limiter.check("\(scope):ip:\(ip)", rate: rate)
+        let headers = [
+            "RateLimit-Limit": String(rate.limit),
+            "RateLimit-Remaining": String(decision.remaining),
+            "RateLimit-Reset": String((decision.resetMilliseconds + 999) / 1000),
+            "RateLimit-Policy": "\(rate.limit);w=\(rate.period.components.seconds)",
+        ]
+        guard decision.allowed else {
+            var limited = Problem(status: .tooManyRequests, slug: "rate-limited", title: "Too Many Requests",
+                                  detail: "Too many requests from this address. Retry after \((decision.retryAfterMilliseconds + 999) / 1000) s.")
+            limited.headers = headers
+            limited.headers["Retry-After"] = String(max(1, (decision.retryAfterMilliseconds + 999) / 1000))
+            throw limited
+        }
+        var response = try await next(request, context)
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
+        return response
+    }
+}

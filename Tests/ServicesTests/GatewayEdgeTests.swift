@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Platform
+import Testing
+import TestSupport
+@testable import Gateway
+
+/// CORS by surface and rate limits before any work, at the gateway.
+@Suite struct GatewayEdgeTests {
+    let dashboard = "https://app.contexo.test"
+    let suite = GatewayTests()
+
+    @Test func dashboardCORSMatrix() async throws {
+        let token = try await GatewayTests.token(customer: UUID())
+        try await withLiveServer(GatewayTests.upstreamRouter()) { port in
+            try await suite.gateway(upstreamPort: port) { $0.dashboardOrigins = [dashboard] }.test(.router) { client in
+                // Preflight from the dashboard: allowed.
+                try await client.execute(uri: "/v1/widgets", method: .options, headers: [
+                    .origin: dashboard, .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "authorization, content-type",
+                ]) { response in
+                    #expect(response.status == .noContent)
+                    #expect(response.headers[.accessControlAllowOrigin] == dashboard)
+                    #expect(response.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+                }
+                // Preflight from anywhere else: 403 and no Access-Control-Allow-Origin.
+                for origin in ["https://evil.test", "https://app.contexo.test.evil.test", "http://app.contexo.test", "null"] {
+                    try await client.execute(uri: "/v1/widgets", method: .options, headers: [
+                        .origin: origin, .accessControlRequestMethod: "GET",
+                    ]) { response in
+                        #expect(response.status == .forbidden, "\(origin)")
+                        #expect(response.headers[.accessControlAllowOrigin] == nil)
+                    }
+                    // The actual request is refused server-side too, even with a valid token.
+                    try await client.execute(uri: "/v1/widgets", method: .get, headers: [
+                        .origin: origin, .authorization: "Bearer \(token)",
+                    ]) { response in
+                        #expect(response.status == .forbidden, "\(origin)")
+                        #expect(response.headers[.accessControlAllowOrigin] == nil)
+                    }
+                }
+                // Actual requests from the dashboard carry CORS headers, errors included.
+                try await client.execute(uri: "/v1/widgets", method: .get, headers: [.origin: dashboard, .authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.accessControlAllowOrigin] == dashboard)
+                    #expect(response.headers[.vary] == "Origin")
+                }
+                try await client.execute(uri: "/v1/widgets", method: .get, headers: [.origin: dashboard]) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(response.headers[.accessControlAllowOrigin] == dashboard)
+                }
+            }
+        }
+    }
+
+    func burst(_ count: Int, against app: some ApplicationProtocol, ip: String, token: String) async throws -> [HTTPResponse.Status: Int] {
+        try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<count {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/widgets", method: .get, headers: [
+                            .authorization: "Bearer \(token)", HTTPField.Name("X-Forwarded-For")!: ip,
+                        ]) { response in
+                            if response.status == .tooManyRequests {
+                                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                                #expect(response.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
+                            }
+                            return response.status
+                        }
+                    }
+                }
+                var counts: [HTTPResponse.Status: Int] = [:]
+                for try await status in group { counts[status, default: 0] += 1 }
+                return counts
+            }
+        }
+    }
+
+    @Test func rateLimitsAreExactUnder200ConcurrentRequests() async throws {
+        let token = try await GatewayTests.token(customer: UUID())
+        let ip = "198.51.100.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(8))"
+        try await withLiveServer(GatewayTests.upstreamRouter()) { port in
+            let app = try await suite.gateway(upstreamPort: port) {
+                $0.rateLimitPerIP = RateLimit(limit: 50, period: .seconds(600))
+                $0.trustedProxies = 1
+            }
+            let counts = try await burst(200, against: app, ip: ip, token: token)
+            #expect(counts[.ok] == 50, "\(counts)")
+            #expect(counts[.tooManyRequests] == 150, "\(counts)")
+        }
+    }
+
+    @Test func withRedisDownTheLimitStillHolds() async throws {
+        let token = try await GatewayTests.token(customer: UUID())
+        try await withLiveServer(GatewayTests.upstreamRouter()) { port in
+            let app = try await suite.gateway(upstreamPort: port) {
+                $0.service.redis = RedisEndpoint(host: "127.0.0.1", port: freePort())
+                $0.rateLimitPerIP = RateLimit(limit: 20, period: .seconds(600))
+                $0.trustedProxies = 1
+            }
+            let counts = try await burst(100, against: app, ip: "203.0.113.9", token: token)
+            #expect(counts[.ok] == 20, "\(counts)")
+            #expect(counts[.tooManyRequests] == 80, "\(counts)")
+        }
+    }
+}
