@@ -199,6 +199,14 @@ import TestSupport
                 try await client.execute(uri: "/v1/widgets", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
                     #expect(response.status == .ok)
                 }
+                // A malformed body is a clear 422, not a token for some random customer.
+                for bad in [#"{"customer_id":"not-a-uuid"}"#, "{", #"["x"]"#] {
+                    try await client.execute(uri: "/dev/token", method: .post, headers: [.contentType: "application/json"],
+                                             body: ByteBuffer(string: bad)) { response in
+                        #expect(response.status == .unprocessableContent, "\(bad)")
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                    }
+                }
             }
         }
     }
