@@ -56,14 +56,19 @@ public final class OutboxRelay: Service, Sendable {
 
     private func publishLoop() async {
         var backoff = Backoff()
-        var lastHousekeeping = ContinuousClock.now - .seconds(3600)
+        var lastBacklogReport = ContinuousClock.now - .seconds(3600)
+        var lastPrune = ContinuousClock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let published = try await publishBatch()
                 backoff.reset()
-                if ContinuousClock.now - lastHousekeeping > .seconds(1) {
-                    lastHousekeeping = ContinuousClock.now
-                    try await housekeeping()
+                if ContinuousClock.now - lastBacklogReport > .seconds(1) {
+                    lastBacklogReport = ContinuousClock.now
+                    try await reportBacklog()
+                }
+                if ContinuousClock.now - lastPrune > .seconds(60) {
+                    lastPrune = ContinuousClock.now
+                    try await prunePublished()
                 }
                 if published < configuration.batchSize {
                     await doorbell.wait(upTo: configuration.pollInterval)
@@ -119,20 +124,21 @@ public final class OutboxRelay: Service, Sendable {
         return published.values.reduce(0, +)
     }
 
-    private func housekeeping() async throws {
-        let schema = self.schema
+    /// Deletes published rows older than the retention.
+    private func prunePublished() async throws {
         let retention = Int(configuration.retention.components.seconds)
-        let backlog = try await postgres.withConnection { connection in
-            try await connection.query(
-                PostgresQuery(unsafeSQL: """
-                    DELETE FROM \(schema).outbox
-                    WHERE published_at < now() - make_interval(secs => \(retention))
-                    """), logger: logger)
-            return try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(schema).outbox WHERE published_at IS NULL"),
-                logger: logger
-            ).collect().first?.decode(Int.self) ?? 0
-        }
+        try await postgres.query(
+            PostgresQuery(unsafeSQL: """
+                DELETE FROM \(schema).outbox
+                WHERE published_at < now() - make_interval(secs => \(retention))
+                """), logger: logger)
+    }
+
+    private func reportBacklog() async throws {
+        let backlog = try await postgres.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(schema).outbox WHERE published_at IS NULL"),
+            logger: logger
+        ).collect().first?.decode(Int.self) ?? 0
         metrics.outboxBacklog(schema: schema, count: backlog)
     }
 
