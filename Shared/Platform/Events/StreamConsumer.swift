@@ -1,6 +1,7 @@
 import Contract
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceLifecycle
 
@@ -30,6 +31,9 @@ public final class StreamConsumer: Service, Sendable {
         public var claimIdle: Duration = .seconds(30)
         public var claimInterval: Duration = .seconds(5)
         public var maximumDeliveries = 5
+        /// How long one batch's transaction may take before its connection is closed and the batch
+        /// retried (a handler's time included).
+        public var transactionTimeout: Duration = .seconds(30)
 
         public init(stream: EventStream, group: String, consumer: String) {
             self.stream = stream
@@ -191,16 +195,20 @@ public final class StreamConsumer: Service, Sendable {
         }
         if !events.isEmpty {
             do {
-                let outcomes = try await apply(events)
+                let outcomes = try await applyThroughOutages(events)
                 acknowledged.append(contentsOf: events.map { $0.0.id })
                 record(outcomes)
-            } catch {
+            } catch where !TransientFailure.isTransient(error) {
                 for event in events {
                     do {
-                        record(try await apply([event]))
+                        record(try await applyThroughOutages([event]))
                         acknowledged.append(event.0.id)
-                    } catch {
+                    } catch where !TransientFailure.isTransient(error) {
                         try await failed(event.0, envelope: event.1, error: error)
+                    } catch {
+                        // Shutting down mid-outage: acknowledge what committed; the rest stays pending.
+                        if !acknowledged.isEmpty { _ = try? await redis.send(["XACK", stream, group] + acknowledged) }
+                        throw error
                     }
                 }
             }
@@ -210,13 +218,35 @@ public final class StreamConsumer: Service, Sendable {
         }
     }
 
+    /// Applies the events, waiting out a database outage with the batch in hand: re-reading it from
+    /// Redis would count a delivery per attempt and dead-letter good events. Gives up only when the
+    /// service shuts down (the entries stay pending and are drained at the next start).
+    private func applyThroughOutages(
+        _ events: [(StreamEntry, EventEnvelope, EventHandler)]
+    ) async throws -> [(String, String)] {
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+        while true {
+            do {
+                return try await apply(events)
+            } catch where TransientFailure.isTransient(error) && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let delay = backoff.next()
+                logger.warning("database unavailable; retrying the batch", metadata: [
+                    "events": "\(events.count)", "error": "\(error)", "retry_in": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
     /// Records the event ids in the inbox and runs the handlers of the new ones, in one transaction.
     /// Returns each event's outcome: applied, or duplicate (already in the inbox).
     private func apply(_ events: [(StreamEntry, EventEnvelope, EventHandler)]) async throws -> [(String, String)] {
         let schema = inboxSchema, group = self.group, logger = self.logger
         let ids = events.map { $0.1.id }
         let entryIDs = events.map { $0.0.id }
-        return try await postgres.withTransaction(logger: logger) { connection in
+        let leased = NIOLockedValueBox<PostgresConnection?>(nil)
+        let transaction: @Sendable () async throws -> [(String, String)] = { [postgres] in
+          try await postgres.withTransaction(logger: logger) { connection in
+            leased.withLockedValue { $0 = connection }
             var bindings = PostgresBindings()
             bindings.append(group)
             bindings.append(ids)
@@ -241,6 +271,36 @@ public final class StreamConsumer: Service, Sendable {
                 }
             }
             return outcomes
+          }
+        }
+        return try await Self.watched(transaction, timeout: configuration.transactionTimeout, connection: leased, logger: logger)
+    }
+
+    /// Runs `transaction`, closing its connection if it takes longer than `timeout`. A connection
+    /// whose server end died while it sat idle inside a transaction can leave a query waiting
+    /// forever; closing it fails the query, and the batch is retried on a fresh connection.
+    private static func watched<T: Sendable>(
+        _ transaction: @escaping @Sendable () async throws -> T, timeout: Duration,
+        connection: NIOLockedValueBox<PostgresConnection?>, logger: Logger
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await transaction() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                if let stuck = connection.withLockedValue({ $0 }) {
+                    logger.warning("event transaction exceeded its deadline; closing its connection",
+                                   metadata: ["timeout": "\(timeout)"])
+                    try? await stuck.close()
+                }
+                return nil
+            }
+            while let next = try await group.next() {
+                if let result = next {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw CancellationError()
         }
     }
 
