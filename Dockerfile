@@ -45,6 +45,7 @@ RUN swift build -c release --static-swift-stdlib \
 # contexo-migrate expects under CONTEXO_MIGRATIONS_DIR. A Dockerfile COPY with a wildcard would
 # flatten the folders together, and a service without migrations has no folder in a fresh clone.
 RUN mkdir -p /staging/app/Services \
+ && cp -R config /staging/app/config \
  && for dir in Services/*/Migrations; do \
       [ -d "$dir" ] || continue; \
       mkdir -p "/staging/app/$dir" && cp -R "$dir/." "/staging/app/$dir/"; \

@@ -44,25 +44,28 @@ import TestSupport
         let paying = UUID(), newcomer = UUID()
         try await database.withConnection(database.adminURL) { connection in
             try await connection.query(
-                "INSERT INTO billing.entitlements (owner_id, plan, credit_balance) VALUES (\(paying), 'pro', 250)",
+                "INSERT INTO billing.entitlements (owner_id, plan, credits_granted, revision) VALUES (\(paying), 'pro', 250, 3)",
                 logger: Logger(label: "test"))
         }
         let configuration = BillingConfiguration(
             service: serviceConfiguration(database.stack),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_billing"), maximumConnections: 2))
+            database: DatabaseConfiguration(url: database.roleURL("contexo_billing"), maximumConnections: 2),
+            catalog: try PlanCatalog.load(from: database.stack.repository.appendingPathComponent("config/plans.json").path))
+        let catalog = configuration.catalog
         let app = try await Billing.buildApplication(configuration: configuration, logger: Logger(label: "test.billing"))
         try await app.test(.router) { client in
             let newcomerHeaders = try await gatewayHeaders(for: .billing, customer: newcomer)
             try await client.execute(uri: "/v1/billing/entitlements", method: .get, headers: newcomerHeaders) { response in
                 #expect(response.status == .ok)
                 let entitlement = try JSONDecoder.iso8601.decode(Entitlement.self, from: response.body)
-                #expect(entitlement == .free)
+                #expect(entitlement == .free(catalog.free))
             }
             let payingHeaders = try await gatewayHeaders(for: .billing, customer: paying)
             try await client.execute(uri: "/v1/billing/entitlements", method: .get, headers: payingHeaders) { response in
                 let entitlement = try JSONDecoder.iso8601.decode(Entitlement.self, from: response.body)
                 #expect(entitlement.plan == "pro")
-                #expect(entitlement.creditBalance == 250)
+                #expect(entitlement.credits.balance == 250)
+                #expect(entitlement.limits == catalog.plan(id: "pro")?.limits, "limits come from the catalog")
             }
         }
     }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Hummingbird
 import Logging
 import Platform
@@ -6,10 +7,34 @@ import Platform
 public func buildApplication(configuration: BillingConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
     let resources = try await ServiceResources(
         service: .billing, configuration: configuration.service, database: configuration.database, logger: logger)
+    let postgres = resources.postgres!
     let routing = resources.makeRouter()
-    EntitlementRoutes(entitlements: PostgresEntitlementRepository(client: resources.postgres!, logger: logger))
+    let lemon = configuration.lemonSqueezy
+    var clientConfiguration = HTTPClient.Configuration()
+    clientConfiguration.timeout.connect = .seconds(3)
+    clientConfiguration.redirectConfiguration = .disallow
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    let checkoutClient = lemon.apiKey.flatMap { key in
+        lemon.storeID.map { store in
+            LemonSqueezyCheckoutClient(
+                settings: .init(apiURL: lemon.apiURL, apiKey: key, storeID: store, testMode: lemon.testMode,
+                               timeout: lemon.requestTimeout),
+                httpClient: httpClient, logger: logger)
+        }
+    }
+    if checkoutClient == nil { logger.notice("no Lemon Squeezy API key: checkouts answer 503") }
+    if lemon.webhookSecret == nil { logger.notice("no Lemon Squeezy webhook secret: webhooks answer 503") }
+
+    EntitlementRoutes(postgres: postgres, catalog: configuration.catalog, logger: logger)
+        .register(on: routing.businessRoutes)
+    CheckoutRoutes(client: checkoutClient, postgres: postgres, catalog: configuration.catalog,
+                   lifetime: lemon.checkoutLifetime, redirectURL: lemon.redirectURL, logger: logger)
+        .register(on: routing.businessRoutes)
+    WebhookRoutes(signature: lemon.webhookSecret.map(WebhookSignature.init(secret:)),
+                  processor: WebhookProcessor(postgres: postgres, catalog: configuration.catalog, logger: logger),
+                  registry: resources.metrics.registry, logger: logger)
         .register(on: routing.businessRoutes)
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
-        background: [resources.outboxRelay(schema: "billing", logger: logger)])
+        background: [resources.outboxRelay(schema: "billing", logger: logger), HTTPClientService(client: httpClient)])
 }

@@ -1,16 +1,27 @@
 import Hummingbird
+import Logging
 import Platform
+import PostgresNIO
 
-/// The customer's billing routes (reached through the gateway).
-public struct EntitlementRoutes<Repository: EntitlementRepository>: Sendable {
-    let entitlements: Repository
+/// The customer's plan, limits and credits (also what the gateway reads to attach plan context),
+/// and the catalog of what can be bought.
+struct EntitlementRoutes: Sendable {
+    let postgres: PostgresClient
+    let catalog: PlanCatalog
+    let logger: Logger
 
-    public init(entitlements: Repository) { self.entitlements = entitlements }
-
-    public func register(on group: RouterGroup<ContexoRequestContext>) {
+    func register(on group: RouterGroup<ContexoRequestContext>) {
         group.get("/v1/billing/entitlements") { _, context -> Entitlement in
             let customer = try context.requireCustomer()
-            return try await entitlements.current(owner: customer.id)
+            let ledger = EntitlementLedger(catalog: catalog)
+            return try await postgres.withTenantTransaction(customer.id, logger: logger) { connection in
+                try await ledger.current(owner: customer.id, on: connection, logger: logger)
+            }
+        }
+        group.get("/v1/billing/plans") { _, _ -> PlanCatalog in
+            catalog
         }
     }
 }
+
+extension PlanCatalog: ResponseEncodable {}

@@ -45,6 +45,16 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     for (prefix, service) in GatewayRoutes.dashboard {
         GatewayRoutes.forward(prefix, on: dashboard, to: service, proxy: proxy)
     }
+    // Lemon Squeezy's webhooks: no customer token (the HMAC signature is the credential, checked by
+    // Billing on the exact bytes), so the body is forwarded untouched; per-IP limits and a size cap
+    // still apply.
+    let webhooks = routing.router.group("/webhooks")
+        .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "webhooks",
+                                             clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+        .add(middleware: BodyLimitMiddleware(maximumBytes: GatewayRoutes.maximumWebhookBytes))
+    webhooks.post("lemonsqueezy") { request, context in
+        try await proxy.forward(request, context: context, to: .billing, customer: nil)
+    }
     if configuration.service.environment == .development, let secret = tokens.hmacSecret {
         await DevelopmentTokenRoutes(secret: secret, audience: tokens.audience, issuer: tokens.issuer)
             .register(on: routing.router)
@@ -62,6 +72,9 @@ enum GatewayRoutes {
         ("documents", .ingest),
         ("billing", .billing),
     ]
+
+    /// Lemon Squeezy's bodies are a few kilobytes.
+    static let maximumWebhookBytes = 1 << 20
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 

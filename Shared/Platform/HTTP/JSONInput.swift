@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads a JSON request body into a `Decodable`, turning every way it can be wrong into a problem
+/// that says what to fix: 415 for another media type, 413 for an oversized body, 400 for bytes
+/// that are not JSON, 422 naming the field that is missing or has the wrong type.
+public enum JSONInput {
+    public static let defaultMaximumBytes = 64 * 1024
+
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, context: ContexoRequestContext, maximumBytes: Int = defaultMaximumBytes
+    ) async throws -> T {
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/json" || mediaType?.hasSuffix("+json") == true else {
+            throw Problem(status: .unsupportedMediaType, slug: "media-type", title: "Unsupported Media Type",
+                          detail: "Send the body as application/json.")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maximumBytes)
+        } catch {
+            throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
+                          detail: "The body may be at most \(maximumBytes) bytes.")
+        }
+        return try decode(type, from: Data(buffer: buffer))
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            switch error {
+            case .dataCorrupted(let context) where context.codingPath.isEmpty:
+                throw Problem.badRequest("The body is not valid JSON.")
+            case .keyNotFound(let key, let context):
+                let field = path(context.codingPath + [key])
+                throw Problem.unprocessable("\(field) is required.", fields: [field])
+            case .typeMismatch(let expected, let context):
+                let field = path(context.codingPath)
+                throw Problem.unprocessable("\(field) must be \(describe(expected)).", fields: [field])
+            case .valueNotFound(let expected, let context):
+                let field = path(context.codingPath)
+                throw Problem.unprocessable("\(field) must be \(describe(expected)), not null.", fields: [field])
+            case .dataCorrupted(let context):
+                let field = path(context.codingPath)
+                throw Problem.unprocessable("\(field): \(context.debugDescription)", fields: [field])
+            @unknown default:
+                throw Problem.unprocessable("The body does not have the expected shape.")
+            }
+        } catch {
+            throw Problem.badRequest("The body is not valid JSON.")
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "body" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is [Any].Type: "an array"
+        default: "an object"
+        }
+    }
+}

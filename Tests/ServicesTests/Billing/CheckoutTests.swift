@@ -1,0 +1,104 @@
+import Billing
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+import TestSupport
+
+/// `POST /v1/billing/checkout` through Billing's real Lemon Squeezy client and a fake provider.
+@Suite struct CheckoutTests {
+    @Test func aCheckoutCarriesTheCustomerAndAFreshNonceAndStoresOnlyItsHash() async throws {
+        let harness = try await BillingHarness.make()
+        defer { Task { await harness.database.drop() } }
+        let customer = UUID()
+        try await harness.run { client in
+            let (status, nonce) = try await harness.checkout(client, customer: customer, variant: LemonSqueezyFixtures.starterMonthly)
+            #expect(status == .created)
+            let sent = try #require(harness.fake.received.last)
+            #expect(sent.custom["user_id"] == customer.uuidString.lowercased())
+            #expect(sent.variantID == "455667" && sent.storeID == FakeLemonSqueezy.storeID, "relationship ids are strings")
+            #expect(sent.testMode == true)
+            let value = try #require(nonce)
+            #expect(value.count == 43, "256 bits, base64url")
+            let (_, second) = try await harness.checkout(client, customer: customer, variant: LemonSqueezyFixtures.starterMonthly)
+            #expect(second != nonce, "every checkout gets its own nonce")
+            let stored = try await harness.moneyState().nonces.joined()
+            let hash = SHA256.hash(data: Data(value.utf8)).map { String(format: "%02x", $0) }.joined()
+            #expect(stored.contains(hash))
+            #expect(!stored.contains(value), "only the hash is stored")
+        }
+    }
+
+    @Test func badInputIsAClearProblemAndReachesNoProvider() async throws {
+        let harness = try await BillingHarness.make()
+        defer { Task { await harness.database.drop() } }
+        try await harness.run { client in
+            var headers = try await gatewayHeaders(for: .billing, customer: UUID())
+            headers[.contentType] = "application/json"
+            for (body, status, field) in [
+                (#"{"variant_id": 999}"#, HTTPResponse.Status.unprocessableContent, "variant_id"),
+                (#"{}"#, .unprocessableContent, "variant_id"),
+                (#"{"variant_id": "many"}"#, .unprocessableContent, "variant_id"),
+                (#"{"variant_id": "#, .badRequest, nil),
+            ] as [(String, HTTPResponse.Status, String?)] {
+                try await client.execute(uri: "/v1/billing/checkout", method: .post, headers: headers,
+                                         body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status, "\(body)")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    if let field { #expect(String(buffer: response.body).contains(field)) }
+                }
+            }
+            headers[.contentType] = "text/plain"
+            try await client.execute(uri: "/v1/billing/checkout", method: .post, headers: headers,
+                                     body: ByteBuffer(string: #"{"variant_id": 455667}"#)) { response in
+                #expect(response.status == .unsupportedMediaType)
+            }
+            #expect(harness.fake.received.isEmpty)
+            #expect(try await harness.moneyState().nonces.isEmpty)
+        }
+    }
+
+    @Test func providerFailuresBecomeProblemsAndLeaveNothingHalfWritten() async throws {
+        let harness = try await BillingHarness.make()
+        defer { Task { await harness.database.drop() } }
+        try await harness.run { client in
+            var headers = try await gatewayHeaders(for: .billing, customer: UUID())
+            headers[.contentType] = "application/json"
+            let cases: [(FakeLemonSqueezy.Mode, HTTPResponse.Status, String?)] = [
+                (.fail(status: 401), .badGateway, nil),
+                (.fail(status: 500), .badGateway, nil),
+                (.fail(status: 429), .serviceUnavailable, "42"),
+                (.hang, .serviceUnavailable, "10"),
+            ]
+            for (mode, expected, retryAfter) in cases {
+                harness.fake.mode = mode
+                try await client.execute(uri: "/v1/billing/checkout", method: .post, headers: headers,
+                                         body: ByteBuffer(string: #"{"variant_id": 500001}"#)) { response in
+                    #expect(response.status == expected, "\(mode)")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    if let retryAfter { #expect(response.headers[.retryAfter] == retryAfter) }
+                }
+            }
+            #expect(try await harness.moneyState().nonces.isEmpty, "no nonce without a checkout")
+        }
+    }
+
+    @Test func withoutAnAPIKeyCheckoutIsUnavailable() async throws {
+        let harness = try await BillingHarness.make()
+        defer { Task { await harness.database.drop() } }
+        var configuration = try harness.configuration(lemonPort: 9)
+        configuration.lemonSqueezy.apiKey = nil
+        let app = try await Billing.buildApplication(configuration: configuration, logger: harness.logger)
+        try await app.test(.router) { client in
+            var headers = try await gatewayHeaders(for: .billing, customer: UUID())
+            headers[.contentType] = "application/json"
+            try await client.execute(uri: "/v1/billing/checkout", method: .post, headers: headers,
+                                     body: ByteBuffer(string: #"{"variant_id": 455667}"#)) { response in
+                #expect(response.status == .serviceUnavailable)
+            }
+        }
+    }
+}
