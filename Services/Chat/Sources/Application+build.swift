@@ -11,5 +11,9 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger) a
         .register(on: routing.businessRoutes)
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
-        background: [resources.outboxRelay(schema: "chat", logger: logger)])
+        background: [
+            resources.outboxRelay(schema: "chat", logger: logger),
+            resources.consumer(of: .billing, handlers: EntitlementCopy(schema: "chat", keepsCredits: true).handlers,
+                               logger: logger),
+        ])
 }

@@ -11,5 +11,9 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
         .register(on: routing.businessRoutes)
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
-        background: [resources.outboxRelay(schema: "ingest", logger: logger)])
+        background: [
+            resources.outboxRelay(schema: "ingest", logger: logger),
+            resources.consumer(of: .billing, handlers: EntitlementCopy(schema: "ingest", keepsCredits: false).handlers,
+                               logger: logger),
+        ])
 }

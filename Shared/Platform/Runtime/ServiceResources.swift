@@ -1,3 +1,4 @@
+import Foundation
 import Contract
 import Hummingbird
 import Logging
@@ -31,11 +32,14 @@ public struct ServiceResources: Sendable {
     public let verifier: InternalTokenVerifier?
     /// The service's Prometheus registry (HTTP and event metrics).
     public let metrics: HTTPMetrics
+    /// This service's name: its consumer group and inbox schema.
+    public let service: ServiceName
 
     public init(
         service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
         logger: Logger, verifiesInternalTokens: Bool = true
     ) async throws {
+        self.service = service
         build = BuildInfo.current(service: service.rawValue)
         metrics = HTTPMetrics(build: build)
         if let database {
@@ -68,6 +72,18 @@ public struct ServiceResources: Sendable {
     /// The relay that publishes this service's outbox (`<schema>.outbox`) to Redis.
     public func outboxRelay(schema: String, logger: Logger) -> OutboxRelay {
         OutboxRelay(schema: schema, postgres: postgres!, redis: redis, metrics: eventMetrics, logger: logger)
+    }
+
+    /// A consumer of `stream` in this service's group, applying events through `handlers` with the
+    /// service's inbox. The replica's name is `CONTEXO_INSTANCE_ID`, else the host name: stable
+    /// across restarts, so a restarted replica drains its own pending entries first.
+    public func consumer(of stream: EventStream, handlers: [String: EventHandler], logger: Logger) -> StreamConsumer {
+        let environment = ProcessInfo.processInfo.environment
+        let instance = environment["CONTEXO_INSTANCE_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+        return StreamConsumer(
+            configuration: .init(stream: stream, group: ConsumerGroup.of(service), consumer: instance),
+            inboxSchema: service.rawValue, postgres: postgres!, redis: redis, handlers: handlers,
+            metrics: eventMetrics, logger: logger)
     }
 
     /// The application: the HTTP server plus the clients' lifecycles, plus any background loops.
