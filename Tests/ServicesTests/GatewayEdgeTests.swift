@@ -87,7 +87,8 @@ import TestSupport
                 $0.trustedProxies = 1
             }
             let counts = try await burst(200, against: app, ip: ip, token: token)
-            #expect(counts[.ok] == 50, "\(counts)")
+            // Admitted = not limited (an overloaded machine may turn some into upstream 503s).
+            #expect(counts.filter { $0.key != .tooManyRequests }.values.reduce(0, +) == 50, "\(counts)")
             #expect(counts[.tooManyRequests] == 150, "\(counts)")
         }
     }
@@ -101,7 +102,7 @@ import TestSupport
                 $0.trustedProxies = 1
             }
             let counts = try await burst(100, against: app, ip: "203.0.113.9", token: token)
-            #expect(counts[.ok] == 20, "\(counts)")
+            #expect(counts.filter { $0.key != .tooManyRequests }.values.reduce(0, +) == 20, "\(counts)")
             #expect(counts[.tooManyRequests] == 80, "\(counts)")
         }
     }
