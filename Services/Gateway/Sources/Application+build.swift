@@ -26,9 +26,14 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let verifier = await CustomerTokenVerifier(
         settings: .init(hmacSecret: tokens.hmacSecret, jwksURL: tokens.jwksURL, audience: tokens.audience, issuer: tokens.issuer),
         httpClient: httpClient, logger: logger)
-    let proxy = UpstreamProxy(
-        httpClient: httpClient, issuer: await InternalTokenIssuer(secret: configuration.service.internalTokenSecret),
-        upstreams: configuration.upstreams)
+    let issuer = await InternalTokenIssuer(secret: configuration.service.internalTokenSecret)
+    let plans = PlanContextCache(httpClient: httpClient, issuer: issuer, billing: configuration.upstreams.billing, logger: logger)
+    // Billing announces every change of a customer's plan; drop that customer's cached context.
+    let planChanges = StreamTail(stream: .billing, redis: resources.redis, logger: logger,
+                                 onGap: { plans.invalidateAll() }) { envelope in
+        if envelope.type == EntitlementsChanged.type, let tenant = envelope.tenantID { plans.invalidate(tenant) }
+    }
+    let proxy = UpstreamProxy(httpClient: httpClient, issuer: issuer, upstreams: configuration.upstreams, plans: plans)
 
     // Rate limits get a Redis client of their own with short timeouts: a slow Redis must not slow
     // every request down (the limiter falls back to process memory instead).
@@ -62,7 +67,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     }
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
-        background: [HTTPClientService(client: httpClient), limiterRedis])
+        background: [HTTPClientService(client: httpClient), limiterRedis, planChanges])
 }
 
 /// Which public path prefix belongs to which service.

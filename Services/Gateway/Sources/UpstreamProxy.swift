@@ -15,6 +15,8 @@ struct UpstreamProxy: Sendable {
     let httpClient: HTTPClient
     let issuer: InternalTokenIssuer
     let upstreams: GatewayConfiguration.Upstreams
+    /// Attaches the customer's plan context to the internal token (S3.2).
+    var plans: PlanContextCache?
     /// How long an upstream may take to send its response head.
     var responseTimeout: TimeAmount = .seconds(30)
 
@@ -48,7 +50,9 @@ struct UpstreamProxy: Sendable {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
         outgoing.headers.add(name: "X-Request-Id", value: context.requestID)
-        let token = try await issuer.token(for: service, customerID: customer, requestID: context.requestID, plan: nil)
+        var plan: PlanContext?
+        if let customer, let plans { plan = await plans.context(for: customer, requestID: context.requestID) }
+        let token = try await issuer.token(for: service, customerID: customer, requestID: context.requestID, plan: plan)
         outgoing.headers.add(name: InternalTokenVerifier.header, value: token)
         if let length = request.headers[.contentLength].flatMap(Int64.init) {
             outgoing.body = .stream(request.body, length: .known(length))
