@@ -7,7 +7,8 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger) a
     let resources = try await ServiceResources(
         service: .chat, configuration: configuration.service, database: configuration.database, logger: logger)
     let routing = resources.makeRouter()
-    WidgetRoutes(widgets: PostgresWidgetRepository(client: resources.postgres!, logger: logger))
+    WidgetRoutes(widgets: PostgresWidgetRepository(client: resources.postgres!, freeLimit: configuration.freeWidgetLimit,
+                                                   logger: logger))
         .register(on: routing.businessRoutes)
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,

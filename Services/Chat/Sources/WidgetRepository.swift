@@ -1,33 +1,124 @@
+import Contract
 import Foundation
 import Logging
 import Platform
 import PostgresNIO
 
-/// Where widgets are stored. Every call is scoped to one customer.
-public protocol WidgetRepository: Sendable {
-    func list(owner: UUID) async throws -> [Widget]
+/// Why a widget change was refused.
+public enum WidgetError: Error, ProblemConvertible {
+    case limitReached(Int)
+    case notFound
+
+    public var problem: Problem {
+        switch self {
+        case .limitReached(let limit):
+            Problem(status: .forbidden, slug: "quota-exceeded", title: "Quota Exceeded",
+                    detail: "Your plan allows \(limit) widget\(limit == 1 ? "" : "s"); delete one or upgrade.",
+                    extensions: ["quota": ["widgets"]])
+        case .notFound:
+            Problem.notFound("No such widget.")
+        }
+    }
 }
 
-/// Widgets in `chat.widgets`, read inside a tenant transaction so row-level security applies.
-public struct PostgresWidgetRepository: WidgetRepository {
+/// Widgets in `chat.widgets`, always inside a tenant transaction so row-level security applies.
+/// Every change announces itself (`chat.widget.changed`) through the outbox in the same transaction,
+/// which is how the gateway's CORS cache learns about it.
+public struct PostgresWidgetRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// The widget limit of a tenant Billing never sent a plan for.
+    let freeLimit: Int
+    private let outbox = OutboxWriter(service: .chat)
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, freeLimit: Int, logger: Logger) {
         self.client = client
+        self.freeLimit = freeLimit
         self.logger = logger
     }
 
     public func list(owner: UUID) async throws -> [Widget] {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
             let rows = try await connection.query(
-                "SELECT id, name, allowed_domains, created_at FROM chat.widgets ORDER BY created_at, id",
-                logger: logger)
+                "SELECT id, name, allowed_domains, created_at FROM chat.widgets ORDER BY created_at, id", logger: logger)
             var widgets: [Widget] = []
             for try await (id, name, domains, created) in rows.decode((UUID, String, [String], Date).self) {
                 widgets.append(Widget(id: id, name: name, allowedDomains: domains, createdAt: created))
             }
             return widgets
         }
+    }
+
+    public func get(owner: UUID, id: UUID) async throws -> Widget {
+        guard let widget = try await list(owner: owner).first(where: { $0.id == id }) else { throw WidgetError.notFound }
+        return widget
+    }
+
+    public func create(owner: UUID, name: String, origins: [AllowedOrigin]) async throws -> Widget {
+        let domains = origins.map(\.description)
+        let freeLimit = self.freeLimit
+        let id: UUID
+        do {
+            id = try await client.withTenantTransaction(owner, logger: logger) { connection in
+                let created = try await connection.query(
+                    "SELECT chat.create_widget(\(name), \(domains), \(Int32(freeLimit)))", logger: logger
+                ).collect().first?.decode(UUID.self)
+                guard let created else { throw WidgetError.notFound }
+                try await outbox.enqueue(WidgetChanged(widgetID: created, change: .created, allowedDomains: domains),
+                                         tenant: owner, on: connection, logger: logger)
+                return created
+            }
+        } catch let error as PostgresTransactionError {
+            if let limit = Self.quotaLimit(error.closureError) { throw WidgetError.limitReached(limit) }
+            throw error
+        }
+        return try await get(owner: owner, id: id)
+    }
+
+    public func update(owner: UUID, id: UUID, name: String?, origins: [AllowedOrigin]?) async throws -> Widget {
+        let domains = origins?.map(\.description)
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let rows = try await connection.query("""
+                UPDATE chat.widgets SET name = coalesce(\(name), name), allowed_domains = coalesce(\(domains), allowed_domains),
+                    updated_at = now()
+                WHERE id = \(id) RETURNING allowed_domains
+                """, logger: logger).collect()
+            guard let current = try rows.first?.decode([String].self) else { throw WidgetError.notFound }
+            try await outbox.enqueue(WidgetChanged(widgetID: id, change: .updated, allowedDomains: current),
+                                     tenant: owner, on: connection, logger: logger)
+        }
+        return try await get(owner: owner, id: id)
+    }
+
+    public func delete(owner: UUID, id: UUID) async throws {
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let rows = try await connection.query("DELETE FROM chat.widgets WHERE id = \(id) RETURNING id", logger: logger).collect()
+            guard !rows.isEmpty else { throw WidgetError.notFound }
+            try await outbox.enqueue(WidgetChanged(widgetID: id, change: .deleted, allowedDomains: []),
+                                     tenant: owner, on: connection, logger: logger)
+        }
+    }
+
+    /// The allow-list of any widget, for the gateway (no tenant known: the widget id is public).
+    /// Nil when the widget does not exist.
+    public func allowList(widget id: UUID) async throws -> [String]? {
+        try await client.withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT allowed_domains FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger).collect()
+            return try rows.first?.decode([String].self)
+        }
+    }
+
+    /// A widget's display name, for its public configuration.
+    public func publicName(widget id: UUID) async throws -> String? {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT name FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger)
+                .collect().first?.decode(String.self)
+        }
+    }
+
+    static func quotaLimit(_ error: (any Error)?) -> Int? {
+        guard let psql = error as? PSQLError, let hint = psql.serverInfo?[.hint], hint.hasPrefix("quota:widgets:") else { return nil }
+        return Int(hint.dropFirst("quota:widgets:".count))
     }
 }

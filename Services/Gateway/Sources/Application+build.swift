@@ -42,6 +42,29 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let limiter = RateLimiter(redis: limiterRedis, logger: logger)
     routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins))
 
+    // The visitor surface: per-IP limit, the widget's own CORS allow-list, per-widget limit, then Chat.
+    let allowLists = WidgetAllowListCache(httpClient: httpClient, issuer: issuer, chat: configuration.upstreams.chat, logger: logger)
+    let widgetChanges = StreamTail(stream: .chat, redis: resources.redis, logger: logger,
+                                   onGap: { allowLists.invalidateAll() }) { envelope in
+        guard envelope.type == WidgetChanged.type, let change = try? envelope.decode(WidgetChanged.self) else { return }
+        allowLists.invalidate(change.widgetID)
+    }
+    routing.router.middlewares.add(WidgetSurfaceMiddleware(
+        allowLists: allowLists, limiter: limiter, perIP: configuration.widgetRateLimitPerIP,
+        perWidget: configuration.widgetRateLimitPerWidget,
+        clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+    let widgetSurface = routing.router.group("/widget/v1")
+        .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
+    for path in [RouterPath("widgets/{id}"), RouterPath("widgets/{id}/**")] {
+        for method in [HTTPRequest.Method.get, .post] {
+            widgetSurface.on(path, method: method) { request, context in
+                try await proxy.forward(request, context: context, to: .chat, customer: nil)
+            }
+        }
+        // Preflights are answered by WidgetSurfaceMiddleware; the route only has to exist.
+        widgetSurface.on(path, method: .options) { _, _ in Response(status: .noContent) }
+    }
+
     let dashboard = routing.router.group("/v1")
         .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "api",
                                              clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
@@ -67,7 +90,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     }
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
-        background: [HTTPClientService(client: httpClient), limiterRedis, planChanges])
+        background: [HTTPClientService(client: httpClient), limiterRedis, planChanges, widgetChanges])
 }
 
 /// Which public path prefix belongs to which service.

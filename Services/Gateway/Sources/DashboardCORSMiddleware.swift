@@ -13,7 +13,6 @@ struct DashboardCORSMiddleware: RouterMiddleware {
 
     static let allowedMethods = "GET, POST, PUT, PATCH, DELETE"
     static let allowedHeaders = "Authorization, Content-Type, X-Request-Id"
-    static let exposedHeaders = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix(pathPrefix) || request.uri.path == "/v1",
@@ -25,13 +24,7 @@ struct DashboardCORSMiddleware: RouterMiddleware {
                           detail: "The dashboard API does not accept requests from this origin.")
         }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
-            var headers = HTTPFields()
-            headers[.accessControlAllowOrigin] = origin
-            headers[.accessControlAllowMethods] = Self.allowedMethods
-            headers[.accessControlAllowHeaders] = Self.allowedHeaders
-            headers[.accessControlMaxAge] = "600"
-            headers[.vary] = "Origin"
-            return Response(status: .noContent, headers: headers)
+            return CORSHeaders.preflight(origin: origin, methods: Self.allowedMethods, headers: Self.allowedHeaders)
         }
         // Errors get the CORS headers too, so the dashboard can read why a call failed.
         var response: Response
@@ -40,9 +33,7 @@ struct DashboardCORSMiddleware: RouterMiddleware {
         } catch {
             response = ProblemMiddleware.problem(for: error, context: context).response(requestID: context.requestID)
         }
-        response.headers[.accessControlAllowOrigin] = origin
-        response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
-        response.headers[.vary] = "Origin"
+        CORSHeaders.allow(&response, origin: origin)
         return response
     }
 }

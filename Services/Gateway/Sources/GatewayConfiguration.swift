@@ -13,6 +13,10 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     public var dashboardOrigins: Set<String> = []
     /// Requests per minute per client IP on the public API.
     public var rateLimitPerIP = RateLimit(limit: 300, period: .seconds(60))
+    /// Visitor requests per client IP on the widget surface.
+    public var widgetRateLimitPerIP = RateLimit(limit: 60, period: .seconds(60))
+    /// Visitor requests per widget, all visitors together.
+    public var widgetRateLimitPerWidget = RateLimit(limit: 600, period: .seconds(60))
     /// How many proxies in front of the gateway append to `X-Forwarded-For`.
     public var trustedProxies = 0
 
@@ -94,6 +98,10 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         } ?? []
         configuration.rateLimitPerIP = RateLimit(
             limit: reader.integer("CONTEXO_RATE_LIMIT_IP_PER_MINUTE", default: 300, in: 1...1_000_000), period: .seconds(60))
+        configuration.widgetRateLimitPerIP = RateLimit(
+            limit: reader.integer("CONTEXO_WIDGET_RATE_LIMIT_IP_PER_MINUTE", default: 60, in: 1...1_000_000), period: .seconds(60))
+        configuration.widgetRateLimitPerWidget = RateLimit(
+            limit: reader.integer("CONTEXO_WIDGET_RATE_LIMIT_PER_MINUTE", default: 600, in: 1...10_000_000), period: .seconds(60))
         configuration.trustedProxies = reader.integer("CONTEXO_TRUSTED_PROXIES", default: 0, in: 0...5)
         return configuration
     }

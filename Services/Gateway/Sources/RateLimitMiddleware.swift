@@ -14,6 +14,17 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let ip = clientAddress.ip(of: request, context: context)
         let decision = await limiter.check("\(scope):ip:\(ip)", rate: rate)
+        let headers = try Self.enforce(decision, rate: rate, who: "this address")
+        var response = try await next(request, context)
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { response.headers[field] = value }
+        }
+        return response
+    }
+
+    /// The `RateLimit-*` headers of a decision; throws the 429 problem (with them and
+    /// `Retry-After`) when it is a refusal. `who` names what was limited.
+    static func enforce(_ decision: RateDecision, rate: RateLimit, who: String) throws(Problem) -> [String: String] {
         let headers = [
             "RateLimit-Limit": String(rate.limit),
             "RateLimit-Remaining": String(decision.remaining),
@@ -22,15 +33,11 @@ struct RateLimitMiddleware: RouterMiddleware {
         ]
         guard decision.allowed else {
             var limited = Problem(status: .tooManyRequests, slug: "rate-limited", title: "Too Many Requests",
-                                  detail: "Too many requests from this address. Retry after \((decision.retryAfterMilliseconds + 999) / 1000) s.")
+                                  detail: "Too many requests from \(who). Retry after \((decision.retryAfterMilliseconds + 999) / 1000) s.")
             limited.headers = headers
             limited.headers["Retry-After"] = String(max(1, (decision.retryAfterMilliseconds + 999) / 1000))
             throw limited
         }
-        var response = try await next(request, context)
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { response.headers[field] = value }
-        }
-        return response
+        return headers
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import PostgresNIO
 import Logging
 
 /// Turns every thrown error into a problem+json response: domain errors by their own mapping,
@@ -23,6 +24,9 @@ public struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let convertible as any ProblemConvertible:
             return convertible.problem
+        case let transaction as PostgresTransactionError where transaction.closureError is any ProblemConvertible:
+            // A domain error thrown inside a transaction (which was rolled back): answer with it.
+            return (transaction.closureError as! any ProblemConvertible).problem
         case let http as HTTPError:
             return problem(status: http.status, message: http.body)
         case let responseError as any HTTPResponseError:

@@ -1,0 +1,107 @@
+import Chat
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Platform
+import Testing
+import TestSupport
+@testable import Gateway
+
+/// S5.1 and S5.4 through the real gateway in front of the real Chat: each widget is locked to its
+/// own allow-list (a preflight from another origin fails, and so does the request itself), changes
+/// reach the gateway through Chat's events, and per-IP and per-widget limits run first.
+@Suite struct WidgetCORSTests {
+    static func preflight(_ client: some TestClientProtocol, widget: String, origin: String, ip: String = "192.0.2.1")
+        async throws -> (HTTPResponse.Status, String?) {
+        try await client.execute(uri: "/widget/v1/widgets/\(widget)", method: .options, headers: [
+            .origin: origin, .accessControlRequestMethod: "POST", HTTPField.Name("X-Forwarded-For")!: ip,
+        ]) { ($0.status, $0.headers[.accessControlAllowOrigin]) }
+    }
+
+    static func get(_ client: some TestClientProtocol, widget: String, origin: String?, ip: String = "192.0.2.1")
+        async throws -> (HTTPResponse.Status, String?, String) {
+        var headers: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: ip]
+        if let origin { headers[.origin] = origin }
+        return try await client.execute(uri: "/widget/v1/widgets/\(widget)", method: .get, headers: headers) {
+            ($0.status, $0.headers[.accessControlAllowOrigin], String(buffer: $0.body))
+        }
+    }
+
+    @Test func eachWidgetIsLockedToItsOwnDomainsAndChangesTakeEffect() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let owner = UUID()
+        let chat = try await WidgetQuotaTests.chat(database)
+        try await chat.test(.live) { chatClient in
+            let (_, body) = try await WidgetQuotaTests.create(
+                chatClient, owner: owner, name: "Alice Docs", domains: ["https://docs.alice.test", "https://*.help.alice.test"])
+            let widget = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
+            let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) { $0.trustedProxies = 1 }
+            try await gateway.test(.router) { client in
+                // Preflights: the widget's own domains pass, anything else fails before Chat sees it.
+                var (status, allowOrigin) = try await Self.preflight(client, widget: widget, origin: "https://docs.alice.test")
+                #expect(status == .noContent && allowOrigin == "https://docs.alice.test")
+                (status, allowOrigin) = try await Self.preflight(client, widget: widget, origin: "https://eu.help.alice.test")
+                #expect(status == .noContent && allowOrigin == "https://eu.help.alice.test")
+                for foreign in ["https://evil.test", "https://docs.alice.test.evil.test", "http://docs.alice.test", "https://help.alice.test", "null"] {
+                    (status, allowOrigin) = try await Self.preflight(client, widget: widget, origin: foreign)
+                    #expect(status == .forbidden && allowOrigin == nil, "\(foreign)")
+                }
+                // Actual requests are checked server-side too, not left to the browser.
+                let allowed = try await Self.get(client, widget: widget, origin: "https://docs.alice.test")
+                #expect(allowed.0 == .ok && allowed.1 == "https://docs.alice.test" && allowed.2.contains("Alice Docs"))
+                #expect(try await Self.get(client, widget: widget, origin: "https://evil.test").0 == .forbidden)
+                #expect(try await Self.get(client, widget: widget, origin: nil).0 == .forbidden)
+                #expect(try await Self.get(client, widget: UUID().uuidString, origin: "https://docs.alice.test").0 == .notFound)
+                #expect(try await Self.get(client, widget: "not-a-widget", origin: "https://docs.alice.test").0 == .notFound)
+
+                // The customer drops docs.alice.test: Chat announces it, the gateway forgets its cache.
+                var headers = try await gatewayHeaders(for: .chat, customer: owner)
+                headers[.contentType] = "application/json"
+                try await chatClient.execute(uri: "/v1/widgets/\(widget)", method: .patch, headers: headers,
+                                             body: ByteBuffer(string: #"{"allowed_domains": ["https://new.alice.test"]}"#)) {
+                    #expect($0.status == .ok)
+                }
+                var refused = false
+                for _ in 0..<100 where !refused {
+                    refused = try await Self.preflight(client, widget: widget, origin: "https://docs.alice.test").0 == .forbidden
+                    if !refused { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(refused, "the removed domain is refused once Chat's event arrives")
+                #expect(try await Self.preflight(client, widget: widget, origin: "https://new.alice.test").0 == .noContent)
+            }
+        }
+    }
+
+    @Test func perIPAndPerWidgetLimitsRunBeforeForwarding() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let chat = try await WidgetQuotaTests.chat(database)
+        try await chat.test(.live) { chatClient in
+            let (_, body) = try await WidgetQuotaTests.create(chatClient, owner: UUID(), domains: ["https://shop.test"])
+            let widget = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
+            let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
+                $0.trustedProxies = 1
+                $0.widgetRateLimitPerIP = RateLimit(limit: 3, period: .seconds(600))
+                $0.widgetRateLimitPerWidget = RateLimit(limit: 8, period: .seconds(600))
+            }
+            try await gateway.test(.router) { client in
+                let tag = UUID().uuidString.prefix(8)
+                // One visitor: three requests, then 429 for that address.
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<5 { statuses.append(try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "198.51.100.7-\(tag)").0) }
+                #expect(statuses == [.ok, .ok, .ok, .tooManyRequests, .tooManyRequests], "\(statuses)")
+                // Many visitors: the widget as a whole gets 8 (3 were used above).
+                statuses = []
+                for visitor in 0..<10 { statuses.append(try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "203.0.113.\(visitor)-\(tag)").0) }
+                #expect(statuses.filter { $0 == .ok }.count == 5, "\(statuses)")
+                let limited = try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "203.0.113.200-\(tag)")
+                #expect(limited.0 == .tooManyRequests && limited.2.contains("this widget"))
+                #expect(limited.1 == "https://shop.test", "the page can read why it was limited")
+            }
+        }
+    }
+}
