@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Contract
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import Platform
@@ -88,9 +90,14 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
             .register(on: routing.router)
         logger.notice("development mode: POST /dev/token mints customer tokens")
     }
+    var server = HTTPServerBuilder.http1()
+    if let tls = configuration.tls {
+        server = try .tls(.http1(), tlsConfiguration: try GatewayTLS.serverConfiguration(tls))
+        logger.notice("serving HTTPS (TLS 1.2 and 1.3 only)")
+    }
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
-        background: [HTTPClientService(client: httpClient), limiterRedis, planChanges, widgetChanges])
+        background: [HTTPClientService(client: httpClient), limiterRedis, planChanges, widgetChanges], server: server)
 }
 
 /// Which public path prefix belongs to which service.

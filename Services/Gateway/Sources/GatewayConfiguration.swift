@@ -48,6 +48,21 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         }
     }
 
+    /// PEM files for serving HTTPS directly (TLS 1.2 minimum, S2.1). Nil: plain HTTP behind a
+    /// TLS-terminating proxy or load balancer.
+    public var tls: TLSFiles?
+
+    /// Where the gateway's certificate chain and private key are.
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
+
     public init(service: ServiceConfiguration, upstreams: Upstreams, customerTokens: CustomerTokens,
                 maximumJSONBodyBytes: Int = 1 << 20) {
         self.service = service
@@ -102,6 +117,19 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             limit: reader.integer("CONTEXO_WIDGET_RATE_LIMIT_IP_PER_MINUTE", default: 60, in: 1...1_000_000), period: .seconds(60))
         configuration.widgetRateLimitPerWidget = RateLimit(
             limit: reader.integer("CONTEXO_WIDGET_RATE_LIMIT_PER_MINUTE", default: 600, in: 1...10_000_000), period: .seconds(60))
+        let certificate = reader.value("CONTEXO_TLS_CERTIFICATE_FILE"), key = reader.value("CONTEXO_TLS_KEY_FILE")
+        switch (certificate, key) {
+        case let (certificate?, key?):
+            for (name, path) in [("CONTEXO_TLS_CERTIFICATE_FILE", certificate), ("CONTEXO_TLS_KEY_FILE", key)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                reader.report(name, "must name a readable PEM file (\(path))")
+            }
+            configuration.tls = TLSFiles(certificateChain: certificate, privateKey: key)
+        case (nil, nil):
+            break
+        default:
+            reader.report("CONTEXO_TLS_CERTIFICATE_FILE", "and CONTEXO_TLS_KEY_FILE must be set together")
+        }
         configuration.trustedProxies = reader.integer("CONTEXO_TRUSTED_PROXIES", default: 0, in: 0...5)
         return configuration
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Contract
 import Hummingbird
+import HummingbirdCore
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -90,6 +91,7 @@ public struct ServiceResources: Sendable {
     public func application(
         router: Router<ContexoRequestContext>, configuration: ServiceConfiguration, logger: Logger,
         background: [any Service] = [],
+        server: HTTPServerBuilder = .http1(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         var services: [any Service] = []
@@ -98,6 +100,7 @@ public struct ServiceResources: Sendable {
         services.append(contentsOf: background)
         return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: services,
             onServerRunning: onServerRunning,
