@@ -12,12 +12,14 @@ import Testing
             try await withDeadline(.milliseconds(200)) {
                 // Blocks a thread outside the cooperative pool's control, like a stuck socket read.
                 await withUnsafeContinuation { continuation in
-                    Thread.detachNewThread { Thread.sleep(forTimeInterval: 2); continuation.resume() }
+                    Thread.detachNewThread { Thread.sleep(forTimeInterval: 10); continuation.resume() }
                 }
                 return 1
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // Not a speed check: only that the caller was released long before the operation ended
+        // (a loaded 2-core machine can take a second to schedule anything).
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
 

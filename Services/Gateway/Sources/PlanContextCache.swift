@@ -13,6 +13,8 @@ import Platform
 /// change (`billing.entitlements.changed`, followed by ``StreamTail``), so an upgrade shows up on
 /// the next request. If Billing cannot be reached the request goes on without a context: the
 /// services enforce quotas from their own copies anyway; the context is information, not authority.
+/// After a failed lookup Billing is left alone for a few seconds, so an outage costs one timeout,
+/// not one per request.
 final class PlanContextCache: Sendable {
     private struct Entry {
         var context: PlanContext
@@ -20,6 +22,10 @@ final class PlanContextCache: Sendable {
     }
 
     private let entries = NIOLockedValueBox<[UUID: Entry]>([:])
+    /// After a failed lookup, Billing is not asked again until then: a Billing outage must not add
+    /// a connect timeout to every request.
+    private let retryAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+    private let pause: Duration = .seconds(5)
     private let httpClient: HTTPClient
     private let issuer: InternalTokenIssuer
     private let billing: URL
@@ -39,7 +45,11 @@ final class PlanContextCache: Sendable {
     func context(for customer: UUID, requestID: String) async -> PlanContext? {
         let now = ContinuousClock.now
         if let entry = entries.withLockedValue({ $0[customer] }), entry.expires > now { return entry.context }
-        guard let context = await fetch(customer, requestID: requestID) else { return nil }
+        if let retry = retryAt.withLockedValue({ $0 }), retry > now { return nil }
+        guard let context = await fetch(customer, requestID: requestID) else {
+            retryAt.withLockedValue { $0 = ContinuousClock.now + pause }
+            return nil
+        }
         entries.withLockedValue {
             if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
             $0[customer] = Entry(context: context, expires: now + timeToLive)
@@ -65,7 +75,7 @@ final class PlanContextCache: Sendable {
             let token = try await issuer.token(for: .billing, customerID: customer, requestID: requestID, plan: nil)
             request.headers.add(name: InternalTokenVerifier.header, value: token)
             request.headers.add(name: "X-Request-Id", value: requestID)
-            let response = try await httpClient.execute(request, timeout: .seconds(2))
+            let response = try await httpClient.execute(request, timeout: .seconds(1))
             let body = try await response.body.collect(upTo: 64 * 1024)
             guard response.status == .ok else {
                 logger.warning("billing refused the plan lookup", metadata: ["status": "\(response.status.code)"])
