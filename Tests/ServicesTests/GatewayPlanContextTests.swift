@@ -50,7 +50,8 @@ import TestSupport
         let redis = RedisClient(endpoint: try TestStack.current().redis)
         defer { Task { await redis.shutdown() } }
         try await withLiveServer(upstream.router) { port in
-            try await GatewayTests().gateway(upstreamPort: port).test(.router) { client in
+            // A generous lookup timeout: a cold, loaded CI machine can take seconds to answer the first call.
+            try await GatewayTests().gateway(upstreamPort: port) { $0.internalLookupTimeout = .seconds(20) }.test(.router) { client in
                 #expect(try await seenPlan(client, token: token) == "starter")
                 #expect(try await seenPlan(client, token: token) == "starter")
                 #expect(upstream.lookups.withLockedValue { $0 } == 1, "the second request is served from the cache")

@@ -29,7 +29,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         settings: .init(hmacSecret: tokens.hmacSecret, jwksURL: tokens.jwksURL, audience: tokens.audience, issuer: tokens.issuer),
         httpClient: httpClient, logger: logger)
     let issuer = await InternalTokenIssuer(secret: configuration.service.internalTokenSecret)
-    let plans = PlanContextCache(httpClient: httpClient, issuer: issuer, billing: configuration.upstreams.billing, logger: logger)
+    let plans = PlanContextCache(httpClient: httpClient, issuer: issuer, billing: configuration.upstreams.billing,
+                                 lookupTimeout: configuration.internalLookupTimeout, logger: logger)
     // Billing announces every change of a customer's plan; drop that customer's cached context.
     let planChanges = StreamTail(stream: .billing, redis: resources.redis, logger: logger,
                                  onGap: { plans.invalidateAll() }) { envelope in
@@ -45,7 +46,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins))
 
     // The visitor surface: per-IP limit, the widget's own CORS allow-list, per-widget limit, then Chat.
-    let allowLists = WidgetAllowListCache(httpClient: httpClient, issuer: issuer, chat: configuration.upstreams.chat, logger: logger)
+    let allowLists = WidgetAllowListCache(httpClient: httpClient, issuer: issuer, chat: configuration.upstreams.chat,
+                                          lookupTimeout: configuration.internalLookupTimeout, logger: logger)
     let widgetChanges = StreamTail(stream: .chat, redis: resources.redis, logger: logger,
                                    onGap: { allowLists.invalidateAll() }) { envelope in
         guard envelope.type == WidgetChanged.type, let change = try? envelope.decode(WidgetChanged.self) else { return }

@@ -51,6 +51,8 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     /// PEM files for serving HTTPS directly (TLS 1.2 minimum, S2.1). Nil: plain HTTP behind a
     /// TLS-terminating proxy or load balancer.
     public var tls: TLSFiles?
+    /// How long the gateway's own lookups (plan context in Billing, widget allow-lists in Chat) may take.
+    public var internalLookupTimeout: Duration = .seconds(2)
 
     /// Where the gateway's certificate chain and private key are.
     public struct TLSFiles: Sendable, Equatable {

@@ -30,11 +30,14 @@ final class PlanContextCache: Sendable {
     private let issuer: InternalTokenIssuer
     private let billing: URL
     private let timeToLive: Duration
+    private let lookupTimeout: Duration
     private let logger: Logger
     /// Upper bound on cached customers; beyond it the cache starts over (cheap, and never stale).
     private let capacity = 100_000
 
-    init(httpClient: HTTPClient, issuer: InternalTokenIssuer, billing: URL, timeToLive: Duration = .seconds(60), logger: Logger) {
+    init(httpClient: HTTPClient, issuer: InternalTokenIssuer, billing: URL, timeToLive: Duration = .seconds(60),
+         lookupTimeout: Duration = .seconds(2), logger: Logger) {
+        self.lookupTimeout = lookupTimeout
         self.httpClient = httpClient
         self.issuer = issuer
         self.billing = billing
@@ -75,7 +78,7 @@ final class PlanContextCache: Sendable {
             let token = try await issuer.token(for: .billing, customerID: customer, requestID: requestID, plan: nil)
             request.headers.add(name: InternalTokenVerifier.header, value: token)
             request.headers.add(name: "X-Request-Id", value: requestID)
-            let response = try await httpClient.execute(request, timeout: .seconds(1))
+            let response = try await httpClient.execute(request, timeout: .init(lookupTimeout))
             let body = try await response.body.collect(upTo: 64 * 1024)
             guard response.status == .ok else {
                 logger.warning("billing refused the plan lookup", metadata: ["status": "\(response.status.code)"])

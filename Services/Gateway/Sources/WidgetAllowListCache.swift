@@ -26,9 +26,12 @@ final class WidgetAllowListCache: Sendable {
     private let issuer: InternalTokenIssuer
     private let chat: URL
     private let timeToLive: Duration
+    private let lookupTimeout: Duration
     private let logger: Logger
 
-    init(httpClient: HTTPClient, issuer: InternalTokenIssuer, chat: URL, timeToLive: Duration = .seconds(60), logger: Logger) {
+    init(httpClient: HTTPClient, issuer: InternalTokenIssuer, chat: URL, timeToLive: Duration = .seconds(60),
+         lookupTimeout: Duration = .seconds(2), logger: Logger) {
+        self.lookupTimeout = lookupTimeout
         self.httpClient = httpClient
         self.issuer = issuer
         self.chat = chat
@@ -62,7 +65,7 @@ final class WidgetAllowListCache: Sendable {
             let token = try await issuer.token(for: .chat, customerID: nil, requestID: requestID, plan: nil)
             request.headers.add(name: InternalTokenVerifier.header, value: token)
             request.headers.add(name: "X-Request-Id", value: requestID)
-            response = try await httpClient.execute(request, timeout: .seconds(2))
+            response = try await httpClient.execute(request, timeout: .init(lookupTimeout))
             body = try await response.body.collect(upTo: 64 * 1024)
         } catch {
             logger.warning("widget allow-list lookup failed", metadata: ["widget": "\(widget)", "error": "\(error)"])

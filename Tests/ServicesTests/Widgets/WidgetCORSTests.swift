@@ -39,7 +39,10 @@ import TestSupport
             let (_, body) = try await WidgetQuotaTests.create(
                 chatClient, owner: owner, name: "Alice Docs", domains: ["https://docs.alice.test", "https://*.help.alice.test"])
             let widget = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
-            let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) { $0.trustedProxies = 1 }
+            let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
+                $0.trustedProxies = 1
+                $0.internalLookupTimeout = .seconds(20)  // a cold, loaded CI machine can be slow to answer first
+            }
             try await gateway.test(.router) { client in
                 // Preflights: the widget's own domains pass, anything else fails before Chat sees it.
                 var (status, allowOrigin) = try await Self.preflight(client, widget: widget, origin: "https://docs.alice.test")
@@ -85,6 +88,7 @@ import TestSupport
             let widget = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
             let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
                 $0.trustedProxies = 1
+                $0.internalLookupTimeout = .seconds(20)
                 $0.widgetRateLimitPerIP = RateLimit(limit: 3, period: .seconds(600))
                 $0.widgetRateLimitPerWidget = RateLimit(limit: 8, period: .seconds(600))
             }
