@@ -50,8 +50,14 @@ public struct PostgresWidgetRepository: Sendable {
     }
 
     public func get(owner: UUID, id: UUID) async throws -> Widget {
-        guard let widget = try await list(owner: owner).first(where: { $0.id == id }) else { throw WidgetError.notFound }
-        return widget
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let rows = try await connection.query(
+                "SELECT id, name, allowed_domains, created_at FROM chat.widgets WHERE id = \(id)", logger: logger)
+            for try await (id, name, domains, created) in rows.decode((UUID, String, [String], Date).self) {
+                return Widget(id: id, name: name, allowedDomains: domains, createdAt: created)
+            }
+            throw WidgetError.notFound
+        }
     }
 
     public func create(owner: UUID, name: String, origins: [AllowedOrigin]) async throws -> Widget {

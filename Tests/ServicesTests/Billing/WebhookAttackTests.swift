@@ -36,6 +36,12 @@ import TestSupport
             // The unsigned header disagreeing with the signed event name.
             let order = F.order("order_created", id: 7, variant: F.credits1000, owner: victim, nonce: nonce)
             #expect(try await harness.deliver(client, order, eventHeader: "subscription_created").0 == .unprocessableContent)
+            // Correctly signed but unreadable bodies: a clear 422, nothing stored.
+            for body in ["not json", #"{"meta": {}}"#, #"{"meta": {"event_name": "order_created"}, "data": {"type": "orders"}}"#] {
+                let unreadable = F.Delivery(body: Data(body.utf8), eventName: "order_created")
+                let (status, _) = try await harness.deliver(client, unreadable)
+                #expect(status == .unprocessableContent, "\(body)")
+            }
             #expect(try await harness.moneyState() == before)
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             #expect(metrics.contains(#"contexo_billing_webhooks_total{outcome="bad_signature"} 6"#))
