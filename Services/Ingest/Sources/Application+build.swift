@@ -1,3 +1,5 @@
+import AsyncHTTPClient
+import Contract
 import Hummingbird
 import Logging
 import Platform
@@ -7,13 +9,47 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     let resources = try await ServiceResources(
         service: .ingest, configuration: configuration.service, database: configuration.database, logger: logger)
     let routing = resources.makeRouter()
-    DocumentRoutes(documents: PostgresDocumentRepository(client: resources.postgres!, logger: logger))
+    let postgres = resources.postgres!
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    let embedder = makeEmbedder(configuration.embeddings, client: httpClient, logger: logger)
+    let documents = PostgresDocumentRepository(client: postgres, freeLimitBytes: configuration.freeKnowledgeBytes, logger: logger)
+    DocumentRoutes(documents: documents, search: HybridSearch(client: postgres, embedder: embedder, logger: logger),
+                   maximumDocumentBytes: configuration.maximumDocumentBytes)
         .register(on: routing.businessRoutes)
+    let pipeline = DocumentPipeline(
+        client: postgres, extractor: Extractor(maximumCharacters: configuration.maximumDocumentCharacters),
+        chunker: Chunker(), embedder: embedder, logger: logger)
+    logger.notice("embeddings", metadata: ["provider": "\(configuration.embeddings.provider.rawValue)", "model": "\(embedder.model)"])
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
         background: [
+            HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "ingest", logger: logger),
             resources.consumer(of: .billing, handlers: EntitlementCopy(schema: "ingest", keepsCredits: false).handlers,
                                logger: logger),
+            resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in
+                // One document per transaction, which may take minutes (a big PDF through a remote
+                // embedder); a replica that dies mid-document has its job claimed after 5 minutes.
+                jobs.batchSize = 1
+                jobs.transactionTimeout = .seconds(240)
+                jobs.claimIdle = .seconds(300)
+                jobs.maximumDeliveries = 3
+            },
         ])
+}
+
+/// The configured embedding provider.
+func makeEmbedder(_ configuration: EmbeddingsConfiguration, client: HTTPClient, logger: Logger) -> any Embedder {
+    switch configuration.provider {
+    case .local:
+        return LocalEmbedder()
+    case .gemini:
+        return GeminiEmbedder(
+            baseURL: configuration.apiURL ?? "https://generativelanguage.googleapis.com/v1beta", apiKey: configuration.apiKey,
+            model: configuration.model ?? "gemini-embedding-001", client: client, timeout: configuration.timeout, logger: logger)
+    case .openai:
+        return OpenAICompatibleEmbedder(
+            baseURL: configuration.apiURL ?? "", apiKey: configuration.apiKey, model: configuration.model ?? "",
+            client: client, timeout: configuration.timeout, logger: logger)
+    }
 }

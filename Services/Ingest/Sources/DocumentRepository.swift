@@ -1,37 +1,132 @@
+import Contract
 import Foundation
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import Platform
 import PostgresNIO
 
-/// Where documents are recorded. Every call is scoped to one customer.
-public protocol DocumentRepository: Sendable {
-    func list(owner: UUID) async throws -> [Document]
-}
-
-/// Documents in `ingest.documents`, read inside a tenant transaction so row-level security applies.
-public struct PostgresDocumentRepository: DocumentRepository {
+/// Documents in `ingest.documents`, always inside a tenant transaction so row-level security
+/// applies. Accepting a document reserves its bytes (S4.2) and queues its job
+/// (`ingest.document.requested`) in the same transaction: either all three happen or none.
+public struct PostgresDocumentRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// The knowledge limit of a tenant Billing never sent a plan for.
+    let freeLimitBytes: Int64
+    private let outbox = OutboxWriter(service: .ingest)
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, freeLimitBytes: Int64, logger: Logger) {
         self.client = client
+        self.freeLimitBytes = freeLimitBytes
         self.logger = logger
     }
 
-    public func list(owner: UUID) async throws -> [Document] {
-        try await client.withTenantTransaction(owner, logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, widget_id, title, source_kind, byte_size, status, created_at
-                FROM ingest.documents ORDER BY created_at, id
-                """, logger: logger)
-            var documents: [Document] = []
-            for try await row in rows.decode((UUID, UUID, String, String, Int64, String, Date).self) {
-                documents.append(Document(
-                    id: row.0, widgetID: row.1, title: row.2, sourceKind: row.3, byteSize: row.4,
-                    status: row.5, createdAt: row.6))
+    static let columns = """
+        id, widget_id, title, source_kind, content_type, source_url, byte_size, status, failure_reason,
+        chunk_count, created_at, updated_at
+        """
+
+    /// Records a document, reserves its bytes and queues it for ingestion.
+    public func create(owner: UUID, widget: UUID, title: String, kind: String, format: DocumentFormat,
+                       sourceURL: String?, body: Data) async throws -> Document {
+        let requested = Int64(body.count)
+        do {
+            return try await client.withTenantTransaction(owner, logger: logger) { connection in
+                let id = try await connection.query("""
+                    SELECT ingest.reserve_document(\(widget), \(title), \(kind), \(format.rawValue), \(sourceURL),
+                                                   \(ByteBuffer(data: body)), \(freeLimitBytes))
+                    """, logger: logger).collect().first?.decode(UUID.self)
+                guard let id else { throw DocumentError.notFound }
+                try await outbox.enqueue(
+                    DocumentRequested(documentID: id, widgetID: widget, sourceKind: kind, byteSize: requested),
+                    tenant: owner, on: connection, logger: logger)
+                return try await Self.fetch(id, on: connection, logger: logger)
             }
-            return documents
+        } catch let error as PostgresTransactionError {
+            if let refusal = DocumentError.quota(in: error, requested: requested) { throw refusal }
+            throw error
         }
+    }
+
+    public func list(owner: UUID, widget: UUID?) async throws -> DocumentList {
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT \(Self.columns) FROM ingest.documents
+                WHERE $1::uuid IS NULL OR widget_id = $1 ORDER BY created_at, id
+                """, binds: Self.binds(widget)), logger: logger)
+            var documents: [Document] = []
+            for try await row in rows { documents.append(try Self.document(row)) }
+            return DocumentList(documents: documents, usage: try await usage(on: connection, owner: owner))
+        }
+    }
+
+    public func get(owner: UUID, id: UUID) async throws -> Document {
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            try await Self.fetch(id, on: connection, logger: logger)
+        }
+    }
+
+    /// Deletes a document, its source and its chunks; its bytes are free again at once.
+    public func delete(owner: UUID, id: UUID) async throws {
+        let deleted = try await client.withTenantTransaction(owner, logger: logger) { connection in
+            try await connection.query("DELETE FROM ingest.documents WHERE id = \(id) RETURNING id", logger: logger)
+                .collect().count
+        }
+        if deleted == 0 { throw DocumentError.notFound }
+    }
+
+    /// Queues a document again (after a failure, or for a new embedding model).
+    public func reindex(owner: UUID, id: UUID) async throws -> Document {
+        do {
+            return try await client.withTenantTransaction(owner, logger: logger) { connection in
+                let previous = try await connection.query(
+                    "SELECT ingest.requeue_document(\(id), \(freeLimitBytes))", logger: logger
+                ).collect().first?.decode(String?.self)
+                guard previous != nil else { throw DocumentError.notFound }
+                let document = try await Self.fetch(id, on: connection, logger: logger)
+                try await outbox.enqueue(
+                    DocumentRequested(documentID: id, widgetID: document.widgetID, sourceKind: document.sourceKind,
+                                      byteSize: document.byteSize),
+                    tenant: owner, on: connection, logger: logger)
+                return document
+            }
+        } catch let error as PostgresTransactionError {
+            if let refusal = DocumentError.quota(in: error, requested: 0) { throw refusal }
+            throw error
+        }
+    }
+
+    private func usage(on connection: PostgresConnection, owner: UUID) async throws -> KnowledgeUsage {
+        let row = try await connection.query("""
+            SELECT (SELECT coalesce(sum(byte_size), 0)::bigint FROM ingest.documents WHERE status <> 'failed'),
+                   (SELECT knowledge_bytes FROM ingest.tenant_entitlements WHERE owner_id = \(owner))
+            """, logger: logger).collect().first
+        let (used, limit) = try row?.decode((Int64, Int64?).self) ?? (Int64(0), Int64?.none)
+        return KnowledgeUsage(bytesUsed: used, bytesLimit: limit ?? freeLimitBytes)
+    }
+
+    static func fetch(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Document {
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM ingest.documents WHERE id = $1", binds: binds(id)),
+            logger: logger)
+        for try await row in rows { return try document(row) }
+        throw DocumentError.notFound
+    }
+
+    static func document(_ row: PostgresRow) throws -> Document {
+        let (id, widget, title, kind, type, url, bytes, status, reason, chunks, created, updated) = try row.decode(
+            (UUID, UUID, String, String, String, String?, Int64, String, String?, Int32, Date, Date).self)
+        return Document(id: id, widgetID: widget, title: title, sourceKind: kind, contentType: type, sourceURL: url,
+                        byteSize: bytes, status: status, failureReason: reason, chunkCount: Int(chunks),
+                        createdAt: created, updatedAt: updated)
+    }
+
+    static func binds(_ values: (any PostgresEncodable)?...) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            if let value { try! bindings.append(value, context: .default) } else { bindings.appendNull() }
+        }
+        return bindings
     }
 }

@@ -1,16 +1,169 @@
+import Contract
+import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOFoundationCompat
 import Platform
 
-/// The customer's document routes (reached through the gateway).
-public struct DocumentRoutes<Repository: DocumentRepository>: Sendable {
-    let documents: Repository
+/// The customer's document routes (reached through the gateway) and the internal search route
+/// Chat calls.
+///
+/// `POST /v1/documents` accepts a file three ways: `multipart/form-data` (fields `widget_id`,
+/// optional `title`, and `file`), a raw body in one of the readable content types with
+/// `?widget_id=…&title=…`, or JSON `{"widget_id", "title", "text"}` for pasted text. It answers
+/// 202 at once with the queued document; ingestion runs in the background.
+public struct DocumentRoutes: Sendable {
+    let documents: PostgresDocumentRepository
+    let search: HybridSearch
+    let maximumDocumentBytes: Int
 
-    public init(documents: Repository) { self.documents = documents }
+    public init(documents: PostgresDocumentRepository, search: HybridSearch, maximumDocumentBytes: Int) {
+        self.documents = documents
+        self.search = search
+        self.maximumDocumentBytes = maximumDocumentBytes
+    }
 
     public func register(on group: RouterGroup<ContexoRequestContext>) {
-        group.get("/v1/documents") { _, context -> DocumentList in
+        group.get("/v1/documents") { request, context -> DocumentList in
             let customer = try context.requireCustomer()
-            return DocumentList(documents: try await documents.list(owner: customer.id))
+            let widget = try request.uri.queryParameters.get("widget_id").map { try Self.uuid($0, field: "widget_id") }
+            return try await documents.list(owner: customer.id, widget: widget)
+        }
+        group.post("/v1/documents") { request, context -> EditedResponse<Document> in
+            let customer = try context.requireCustomer()
+            let upload = try await upload(from: request, context: context)
+            let document = try await documents.create(
+                owner: customer.id, widget: upload.widget, title: upload.title, kind: upload.kind, format: upload.format,
+                sourceURL: nil, body: upload.body)
+            return EditedResponse(status: .accepted, headers: [.location: "/v1/documents/\(document.id)"], response: document)
+        }
+        group.get("/v1/documents/{id}") { _, context -> Document in
+            let customer = try context.requireCustomer()
+            return try await documents.get(owner: customer.id, id: try Self.uuid(context.parameters.get("id") ?? "", field: "id"))
+        }
+        group.delete("/v1/documents/{id}") { _, context -> Response in
+            let customer = try context.requireCustomer()
+            try await documents.delete(owner: customer.id, id: try Self.uuid(context.parameters.get("id") ?? "", field: "id"))
+            return Response(status: .noContent)
+        }
+        group.post("/v1/documents/{id}/reindex") { _, context -> EditedResponse<Document> in
+            let customer = try context.requireCustomer()
+            let document = try await documents.reindex(
+                owner: customer.id, id: try Self.uuid(context.parameters.get("id") ?? "", field: "id"))
+            return EditedResponse(status: .accepted, response: document)
+        }
+        group.post("/internal/search") { request, context -> KnowledgeSearchResponse in
+            let customer = try context.requireCustomer()
+            let query = try await JSONInput.decode(KnowledgeSearchRequest.self, from: request, context: context)
+            let text = query.query.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty, text.count <= KnowledgeSearchRequest.maximumQueryCharacters else {
+                throw Problem.unprocessable(
+                    "query must be 1 to \(KnowledgeSearchRequest.maximumQueryCharacters) characters.", fields: ["query"])
+            }
+            let limit = query.limit ?? 8
+            guard (1...KnowledgeSearchRequest.maximumLimit).contains(limit) else {
+                throw Problem.unprocessable("limit must be between 1 and \(KnowledgeSearchRequest.maximumLimit).", fields: ["limit"])
+            }
+            return KnowledgeSearchResponse(passages: try await search.search(
+                owner: customer.id, widget: query.widgetID, query: text, limit: limit))
         }
     }
+
+    /// A document as sent, before anything is stored.
+    struct Upload {
+        var widget: UUID
+        var title: String
+        var kind: String
+        var format: DocumentFormat
+        var body: Data
+    }
+
+    /// Pasted text as JSON.
+    struct PastedText: Decodable {
+        var widgetID: UUID
+        var title: String?
+        var text: String
+        /// `text` (the default) or `markdown`.
+        var format: String?
+
+        enum CodingKeys: String, CodingKey {
+            case title, text, format
+            case widgetID = "widget_id"
+        }
+    }
+
+    private func upload(from request: Request, context: ContexoRequestContext) async throws -> Upload {
+        let contentType = request.headers[.contentType] ?? ""
+        let tooLarge = Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
+                               detail: "A document may be at most \(maximumDocumentBytes) bytes.")
+        if let boundary = MultipartForm.boundary(of: contentType) {
+            let buffer: ByteBuffer
+            do { buffer = try await request.body.collect(upTo: maximumDocumentBytes + 64 * 1024) } catch { throw tooLarge }
+            guard let form = MultipartForm(Data(buffer: buffer), boundary: boundary) else {
+                throw Problem.badRequest("The multipart body is malformed.")
+            }
+            guard let widgetField = form["widget_id"] else { throw Problem.unprocessable("widget_id is required.", fields: ["widget_id"]) }
+            let widget = try Self.uuid(String(decoding: widgetField.data, as: UTF8.self), field: "widget_id")
+            guard let file = form["file"] else { throw Problem.unprocessable("file is required.", fields: ["file"]) }
+            guard file.data.count <= maximumDocumentBytes else { throw tooLarge }
+            let format = try Self.format(contentType: file.contentType, filename: file.filename, field: "file")
+            let title = form["title"].map { String(decoding: $0.data, as: UTF8.self) } ?? file.filename ?? "Untitled document"
+            return Upload(widget: widget, title: try Self.title(title), kind: "upload", format: format, body: file.data)
+        }
+        if DocumentFormat(contentType: contentType) == nil,
+           contentType.lowercased().hasPrefix("application/json") || contentType.lowercased().contains("+json") {
+            let pasted = try await JSONInput.decode(PastedText.self, from: request, context: context,
+                                                    maximumBytes: maximumDocumentBytes + 4096)
+            let format: DocumentFormat
+            switch pasted.format ?? "text" {
+            case "text": format = .plainText
+            case "markdown": format = .markdown
+            default: throw Problem.unprocessable("format must be text or markdown.", fields: ["format"])
+            }
+            let body = Data(pasted.text.utf8)
+            guard !pasted.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw Problem.unprocessable("text must not be empty.", fields: ["text"])
+            }
+            guard body.count <= maximumDocumentBytes else { throw tooLarge }
+            return Upload(widget: pasted.widgetID, title: try Self.title(pasted.title ?? "Pasted text"), kind: "text",
+                          format: format, body: body)
+        }
+        let format = try Self.format(contentType: contentType, filename: nil, field: "Content-Type")
+        guard let widgetParameter = request.uri.queryParameters.get("widget_id") else {
+            throw Problem.unprocessable("widget_id is required as a query parameter.", fields: ["widget_id"])
+        }
+        let widget = try Self.uuid(widgetParameter, field: "widget_id")
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: maximumDocumentBytes) } catch { throw tooLarge }
+        guard buffer.readableBytes > 0 else { throw Problem.unprocessable("The document is empty.", fields: ["body"]) }
+        let title = request.uri.queryParameters.get("title") ?? "Untitled document"
+        return Upload(widget: widget, title: try Self.title(title), kind: "upload", format: format, body: Data(buffer: buffer))
+    }
+
+    static func format(contentType: String?, filename: String?, field: String) throws -> DocumentFormat {
+        if let contentType, let format = DocumentFormat(contentType: contentType) { return format }
+        if let filename, let format = DocumentFormat(filename: filename) { return format }
+        throw Problem(
+            status: .unsupportedMediaType, slug: "media-type", title: "Unsupported Media Type",
+            detail: "Ingest reads plain text, Markdown, HTML, PDF, DOCX and CSV; send one with its content type.",
+            extensions: ["fields": [field]])
+    }
+
+    static func title(_ raw: String) throws -> String {
+        let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...500).contains(title.count) else {
+            throw Problem.unprocessable("title must be 1 to 500 characters.", fields: ["title"])
+        }
+        return title
+    }
+
+    static func uuid(_ text: String, field: String) throws -> UUID {
+        guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw Problem.unprocessable("\(field) must be a UUID.", fields: [field])
+        }
+        return id
+    }
 }
+
+extension KnowledgeSearchResponse: ResponseEncodable {}

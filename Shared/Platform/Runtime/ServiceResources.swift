@@ -78,11 +78,14 @@ public struct ServiceResources: Sendable {
     /// A consumer of `stream` in this service's group, applying events through `handlers` with the
     /// service's inbox. The replica's name is `CONTEXO_INSTANCE_ID`, else the host name: stable
     /// across restarts, so a restarted replica drains its own pending entries first.
-    public func consumer(of stream: EventStream, handlers: [String: EventHandler], logger: Logger) -> StreamConsumer {
+    public func consumer(of stream: EventStream, handlers: [String: EventHandler], logger: Logger,
+                         tuning: (inout StreamConsumer.Configuration) -> Void = { _ in }) -> StreamConsumer {
         let environment = ProcessInfo.processInfo.environment
         let instance = environment["CONTEXO_INSTANCE_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+        var configuration = StreamConsumer.Configuration(stream: stream, group: ConsumerGroup.of(service), consumer: instance)
+        tuning(&configuration)
         return StreamConsumer(
-            configuration: .init(stream: stream, group: ConsumerGroup.of(service), consumer: instance),
+            configuration: configuration,
             inboxSchema: service.rawValue, postgres: postgres!, redis: redis, handlers: handlers,
             metrics: eventMetrics, logger: logger)
     }

@@ -1,0 +1,118 @@
+import Contract
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOPosix
+import Platform
+import PostgresNIO
+
+/// Ingests one document per `ingest.document.requested` job: extract → chunk → embed → store,
+/// then `ingest.document.ready`. Runs inside the jobs consumer's transaction, so the chunks, the
+/// status, the event and the inbox row commit together: a worker killed mid-document leaves
+/// nothing behind and the job is taken over by another replica (or this one, restarted).
+///
+/// A document that cannot be read, or that the embedding provider refuses or cannot serve after its
+/// retries, is marked `failed` with a reason for the customer; failed documents hold no storage
+/// reservation. Parsing and chunking run on NIO's thread pool, off the cooperative pool.
+public struct DocumentPipeline: Sendable {
+    let client: PostgresClient
+    let extractor: Extractor
+    let chunker: Chunker
+    let embedder: any Embedder
+    let logger: Logger
+    private let outbox = OutboxWriter(service: .ingest)
+
+    public init(client: PostgresClient, extractor: Extractor, chunker: Chunker, embedder: any Embedder, logger: Logger) {
+        self.client = client
+        self.extractor = extractor
+        self.chunker = chunker
+        self.embedder = embedder
+        self.logger = logger
+    }
+
+    public var handlers: [String: EventHandler] {
+        [DocumentRequested.type: { envelope, connection, logger in
+            guard let owner = envelope.tenantID else { return }
+            try await process(try envelope.decode(DocumentRequested.self), owner: owner, on: connection, logger: logger)
+        }]
+    }
+
+    func process(_ job: DocumentRequested, owner: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.setTenant(owner, logger: logger)
+        // One job per document at a time (a re-index queued while the first job runs waits for it);
+        // an advisory lock, so the customer can still delete the document meanwhile.
+        try await connection.query("""
+            SELECT pg_advisory_xact_lock(hashtext('contexo.ingest.document'), hashtext(\(job.documentID.uuidString)))
+            """, logger: logger)
+        let rows = try await connection.query("""
+            SELECT d.status, d.content_type, d.title, s.body FROM ingest.documents d
+            JOIN ingest.document_sources s ON s.document_id = d.id WHERE d.id = \(job.documentID)
+            """, logger: logger).collect()
+        guard let row = rows.first else {
+            logger.info("document deleted before ingestion", metadata: ["document": "\(job.documentID)"])
+            return
+        }
+        let (status, contentType, title, body) = try row.decode((String, String, String, ByteBuffer).self)
+        guard status == "queued" || status == "processing" else { return }  // an older job for a finished document
+        await markProcessing(job.documentID, owner: owner)
+
+        let outcome: Result<(chunks: [Chunk], vectors: [[Float]]), any Error>
+        do {
+            guard let format = DocumentFormat(contentType: contentType) else {
+                throw ExtractionFailure("Documents of type \(contentType) cannot be read.")
+            }
+            let document = try await extractor.extract(Data(buffer: body), format: format)
+            let chunker = self.chunker
+            let chunks = try await NIOThreadPool.singleton.runIfActive { chunker.chunks(of: document) }
+            let vectors = try await embedder.embed(documents: chunks.map {
+                EmbeddingInput(text: $0.heading.isEmpty ? $0.text : "\($0.heading)\n\($0.text)", title: title)
+            })
+            outcome = .success((chunks, vectors))
+        } catch let failure as ExtractionFailure {
+            outcome = .failure(failure)
+        } catch let failure as EmbeddingError {
+            outcome = .failure(failure)
+        }
+
+        switch outcome {
+        case .success(let result):
+            try await ChunkStore.replace(document: job.documentID, owner: owner, widget: job.widgetID,
+                                         chunks: result.chunks, vectors: result.vectors, on: connection, logger: logger)
+            try await connection.query("""
+                UPDATE ingest.documents SET status = 'ready', failure_reason = NULL,
+                    chunk_count = \(Int32(result.chunks.count)), updated_at = now()
+                WHERE id = \(job.documentID)
+                """, logger: logger)
+            try await outbox.enqueue(DocumentReady(documentID: job.documentID, widgetID: job.widgetID, chunks: result.chunks.count),
+                                     tenant: owner, on: connection, logger: logger)
+            logger.info("document ready", metadata: ["document": "\(job.documentID)", "chunks": "\(result.chunks.count)"])
+        case .failure(let error):
+            let reason = (error as? ExtractionFailure)?.reason ?? "\(error)"
+            try await connection.query("DELETE FROM ingest.chunks WHERE document_id = \(job.documentID)", logger: logger)
+            try await connection.query("""
+                UPDATE ingest.documents SET status = 'failed', failure_reason = \(reason), chunk_count = 0, updated_at = now()
+                WHERE id = \(job.documentID)
+                """, logger: logger)
+            try await outbox.enqueue(DocumentFailed(documentID: job.documentID, widgetID: job.widgetID, reason: reason),
+                                     tenant: owner, on: connection, logger: logger)
+            logger.notice("document failed", metadata: ["document": "\(job.documentID)", "reason": "\(reason)"])
+        }
+    }
+
+    /// Shows the customer that work started (its own short transaction; best effort). It never
+    /// waits for a row lock: the job's transaction must not wait on another transaction.
+    private func markProcessing(_ document: UUID, owner: UUID) async {
+        do {
+            _ = try await client.withTenantTransaction(owner, logger: logger) { connection in
+                try await connection.query("""
+                    UPDATE ingest.documents SET status = 'processing', updated_at = now()
+                    WHERE id = (SELECT id FROM ingest.documents WHERE id = \(document) AND status = 'queued'
+                                FOR UPDATE SKIP LOCKED)
+                    """, logger: logger)
+            }
+        } catch {
+            logger.debug("could not mark the document processing", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Contract
+import Foundation
+import Logging
+import Platform
+import PostgresNIO
+
+/// Hybrid retrieval for one widget: the nearest chunks by cosine distance (HNSW with pgvector
+/// 0.8's iterative scan, so a small tenant in a big shared table still gets its full top-k) and
+/// the best full-text matches (any of the question's words, ranked by cover density), fused by
+/// reciprocal rank (`1 / (60 + rank)` summed over both lists). Runs in the tenant's transaction:
+/// row-level security and an explicit owner filter both restrict it.
+public struct HybridSearch: Sendable {
+    /// The RRF constant; 60 as in the literature.
+    public static let rankConstant = 60
+    let client: PostgresClient
+    let embedder: any Embedder
+    let logger: Logger
+
+    public init(client: PostgresClient, embedder: any Embedder, logger: Logger) {
+        self.client = client
+        self.embedder = embedder
+        self.logger = logger
+    }
+
+    public func search(owner: UUID, widget: UUID, query: String, limit: Int) async throws -> [KnowledgePassage] {
+        let vector = EmbeddingSpace.literal(try await embedder.embed(query: query))
+        let candidates = max(limit * 2, 20)
+        return try await client.withTenantTransaction(owner, logger: logger) { connection in
+            try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
+            try await connection.query("SET LOCAL hnsw.ef_search = 100", logger: logger)
+            var binds = PostgresBindings(capacity: 6)
+            binds.append(vector)
+            binds.append(owner)
+            binds.append(widget)
+            binds.append(Int32(candidates))
+            binds.append(query)
+            binds.append(Int32(limit))
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+                WITH semantic AS MATERIALIZED (
+                    SELECT id, embedding <=> $1::halfvec(768) AS distance FROM ingest.chunks
+                    WHERE owner_id = $2 AND widget_id = $3
+                    ORDER BY distance LIMIT $4),
+                semantic_ranked AS (
+                    SELECT id, distance, row_number() OVER (ORDER BY distance + 0) AS rank_ix FROM semantic),
+                question AS (
+                    SELECT nullif(replace(plainto_tsquery('english', $5)::text, '&', '|'), '')::tsquery AS q),
+                full_text AS (
+                    SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.fts, question.q) DESC, c.id) AS rank_ix
+                    FROM ingest.chunks c, question
+                    WHERE question.q IS NOT NULL AND c.owner_id = $2 AND c.widget_id = $3 AND c.fts @@ question.q
+                    ORDER BY rank_ix LIMIT $4),
+                fused AS (
+                    SELECT coalesce(s.id, f.id) AS id, s.rank_ix AS vector_rank, f.rank_ix AS text_rank,
+                           coalesce(1.0 / (\(Self.rankConstant) + s.rank_ix), 0.0)
+                         + coalesce(1.0 / (\(Self.rankConstant) + f.rank_ix), 0.0) AS score
+                    FROM semantic_ranked s FULL OUTER JOIN full_text f ON s.id = f.id)
+                SELECT c.id, c.document_id, d.title, d.source_url, c.heading, c.page, c.char_start, c.char_end,
+                       c.content, fused.score::float8, fused.vector_rank::int, fused.text_rank::int,
+                       (1 - (c.embedding <=> $1::halfvec(768)))::float8
+                FROM fused JOIN ingest.chunks c ON c.id = fused.id JOIN ingest.documents d ON d.id = c.document_id
+                ORDER BY fused.score DESC, c.id LIMIT $6
+                """, binds: binds), logger: logger)
+            var passages: [KnowledgePassage] = []
+            for try await row in rows {
+                let (id, document, title, url, heading, page, start, end, text, score, vectorRank, textRank, similarity) =
+                    try row.decode((Int64, UUID, String, String?, String, Int32?, Int32, Int32, String, Double, Int32?, Int32?, Double).self)
+                passages.append(KnowledgePassage(
+                    chunkID: id, documentID: document, documentTitle: title, sourceURL: url, heading: heading,
+                    page: page.map(Int.init), characterStart: Int(start), characterEnd: Int(end), text: text,
+                    score: score, vectorRank: vectorRank.map(Int.init), textRank: textRank.map(Int.init),
+                    similarity: similarity))
+            }
+            return passages
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+@testable import Ingest
+import Testing
+
+/// Every format Ingest reads, from fixture files the tests make, and the hostile ones it must
+/// refuse with a reason without harm: a truncated PDF, a zip bomb, binary data posing as text.
+@Suite struct ExtractionTests {
+    let extractor = Extractor(maximumCharacters: 100_000)
+
+    static func paragraphs(_ document: ExtractedDocument) -> [String] {
+        document.blocks.filter { $0.kind == .paragraph }.map(\.text)
+    }
+
+    static func headings(_ document: ExtractedDocument) -> [String] {
+        document.blocks.compactMap { if case .heading = $0.kind { $0.text } else { nil } }
+    }
+
+    @Test func plainTextIsSplitIntoParagraphs() async throws {
+        let document = try await extractor.extract(Data("First line\nstill first.\n\n\nSecond.\n".utf8), format: .plainText)
+        #expect(Self.paragraphs(document) == ["First line\nstill first.", "Second."])
+    }
+
+    @Test func markdownKeepsHeadingsAndDropsInlineSyntax() async throws {
+        let markdown = """
+            # Refunds
+            Read **carefully**: see [the policy](https://example.com/p) and `code`.
+
+            ## Timing
+            ![diagram](d.png) Refunds take *14 days*.
+            ```
+            keep **this** as is
+            ```
+            """
+        let document = try await extractor.extract(Data(markdown.utf8), format: .markdown)
+        #expect(document.title == "Refunds")
+        #expect(document.blocks == [
+            TextBlock(.heading(level: 1), "Refunds"),
+            TextBlock(.paragraph, "Read carefully: see the policy and code."),
+            TextBlock(.heading(level: 2), "Timing"),
+            TextBlock(.paragraph, "diagram Refunds take 14 days."),
+            TextBlock(.paragraph, "keep **this** as is"),
+        ])
+    }
+
+    @Test func htmlDropsScriptsStylesAndNavigationButKeepsHeadings() async throws {
+        let html = """
+            <!DOCTYPE html><html><head><title>Help &amp; Support</title><style>p { color: red }</style>
+            <script>var secret = "<p>not text</p>";</script></head>
+            <body><nav><a href="/">Home</a><nav><a>Nested</a></nav> Menu</nav>
+            <h1>Shipping</h1><p>We ship <b>worldwide</b>&nbsp;in 3&ndash;5 days.</p>
+            <!-- a comment <p>hidden</p> -->
+            <ul><li>Express</li><li>Standard &#38; free</li></ul><footer>© Example</footer></body></html>
+            """
+        let document = try await extractor.extract(Data(html.utf8), format: .html)
+        #expect(document.title == "Help & Support")
+        #expect(Self.headings(document) == ["Shipping"])
+        #expect(Self.paragraphs(document) == ["We ship worldwide in 3–5 days.", "Express", "Standard & free"])
+    }
+
+    @Test func csvRowsBecomeLabelledParagraphs() async throws {
+        let csv = "plan,price,notes\r\nStarter,9,\"Up to 3 widgets, \"\"fair\"\" use\"\r\nPro,29,\"Line one\nline two\"\r\n"
+        let document = try await extractor.extract(Data(csv.utf8), format: .csv)
+        #expect(Self.paragraphs(document) == [
+            "plan: Starter; price: 9; notes: Up to 3 widgets, \"fair\" use",
+            "plan: Pro; price: 29; notes: Line one\nline two",
+        ])
+    }
+
+    @Test func pdfTextKeepsItsPageNumbers() async throws {
+        let pdf = DocumentFixtures.pdf(pages: [["Refund policy", "Refunds are issued within 14 days."], ["Shipping takes 5 days."]])
+        let document = try await extractor.extract(pdf, format: .pdf)
+        let text = document.blocks.map { "\($0.page ?? 0): \($0.text)" }.joined(separator: "\n")
+        #expect(text.contains("1: Refund policy"), "\(text)")
+        #expect(document.blocks.contains { $0.page == 1 && $0.text.contains("within 14 days") }, "\(text)")
+        #expect(document.blocks.contains { $0.page == 2 && $0.text.contains("Shipping takes 5 days.") }, "\(text)")
+    }
+
+    @Test func aTruncatedPDFFailsWithAReason() async throws {
+        let pdf = DocumentFixtures.pdf(pages: [["Some text"]])
+        let truncated = pdf.prefix(60)
+        let failure = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(truncated, format: .pdf) }
+        #expect(failure?.reason.contains("PDF") == true, "\(String(describing: failure))")
+        let notPDF = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(Data("hello".utf8), format: .pdf) }
+        #expect(notPDF?.reason.contains("not a PDF") == true)
+    }
+
+    @Test func docxParagraphsAndHeadingStylesAreRead() async throws {
+        let docx = try DocumentFixtures.docx([
+            ("Title", "Employee handbook"), ("Heading2", "Holidays"), (nil, "Everyone gets 25 days & public holidays."),
+        ])
+        let document = try await extractor.extract(docx, format: .docx)
+        #expect(document.blocks == [
+            TextBlock(.heading(level: 1), "Employee handbook"), TextBlock(.heading(level: 2), "Holidays"),
+            TextBlock(.paragraph, "Everyone gets 25 days & public holidays."),
+        ])
+    }
+
+    @Test func aZipBombFailsWithAReasonAndQuickly() async throws {
+        let bomb = try DocumentFixtures.zipBomb(megabytes: 64)
+        #expect(bomb.count < 1 << 20, "the bomb is small on the wire: \(bomb.count) bytes")
+        let failure = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(bomb, format: .docx) }
+        #expect(failure?.reason.contains("zip bomb") == true, "\(String(describing: failure))")
+        let notZip = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(Data("PK?".utf8), format: .docx) }
+        #expect(notZip?.reason.contains("not a DOCX") == true)
+    }
+
+    @Test func binaryOrOversizedTextFailsWithAReason() async throws {
+        let binary = await #expect(throws: ExtractionFailure.self) {
+            try await extractor.extract(Data([0x41, 0x00, 0x42]), format: .plainText)
+        }
+        #expect(binary?.reason.contains("binary") == true)
+        let invalid = await #expect(throws: ExtractionFailure.self) {
+            try await extractor.extract(Data([0xFF, 0xFE, 0x41]), format: .plainText)
+        }
+        #expect(invalid?.reason.contains("UTF-8") == true)
+        let huge = await #expect(throws: ExtractionFailure.self) {
+            try await extractor.extract(Data(String(repeating: "x", count: 200_000).utf8), format: .plainText)
+        }
+        #expect(huge?.reason.contains("at most 100000") == true, "\(String(describing: huge))")
+        let empty = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(Data("  \n\n ".utf8), format: .markdown) }
+        #expect(empty?.reason.contains("no text") == true)
+    }
+
+    @Test func formatsAreRecognisedByContentTypeOrFileName() {
+        #expect(DocumentFormat(contentType: "text/markdown; charset=utf-8") == .markdown)
+        #expect(DocumentFormat(contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document") == .docx)
+        #expect(DocumentFormat(contentType: "image/png") == nil)
+        #expect(DocumentFormat(filename: "Guide.PDF") == .pdf)
+        #expect(DocumentFormat(filename: "notes") == nil)
+    }
+}
