@@ -91,7 +91,18 @@ let package = Package(
                           path: "Services/Gateway/Main", swiftSettings: swiftSettings),
         .target(
             name: "Chat",
-            dependencies: ["Platform", "Contract", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "Platform", "Contract",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/Chat/Sources",
             swiftSettings: swiftSettings
         ),

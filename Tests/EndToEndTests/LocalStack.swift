@@ -39,6 +39,11 @@ final class LocalStack: @unchecked Sendable {
             let role = database.roleURL("contexo_\(service)")
             environment["CONTEXO_DATABASE_URL"] =
                 "postgres://\(role.username):\(role.password!)@\(role.host):\(role.port)/\(role.database)"
+            if service == "chat" {
+                environment["CONTEXO_INGEST_URL"] = "http://127.0.0.1:\(ports["ingest"]!)"
+                environment["CONTEXO_VISITOR_TOKEN_SECRET"] = String(repeating: "v", count: 32)
+                environment["CONTEXO_IP_HASH_PEPPER"] = String(repeating: "p", count: 32)
+            }
         }
         return environment
     }

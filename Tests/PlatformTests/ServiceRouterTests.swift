@@ -49,7 +49,8 @@ import Testing
                 #expect(problem.requestID == response.headers[RequestIDMiddleware.header])
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The hanging check was cut off, not waited for (30 s); generous for loaded 2-core machines.
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test func readyWhenEveryDependencyAnswers() async throws {

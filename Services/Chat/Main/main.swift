@@ -1,4 +1,6 @@
 import Chat
 import Platform
 
-await ServiceMain.run(service: .chat, configuration: ChatConfiguration.read, application: buildApplication)
+await ServiceMain.run(service: .chat, configuration: ChatConfiguration.read) { configuration, logger in
+    try await buildApplication(configuration: configuration, logger: logger)
+}

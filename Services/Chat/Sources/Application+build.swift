@@ -1,20 +1,54 @@
+import AsyncHTTPClient
+import Contract
 import Hummingbird
 import Logging
 import Platform
 
 /// Builds the Chat service: widgets, visitor sessions and answers, behind the gateway's token.
-public func buildApplication(configuration: ChatConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: ChatConfiguration, logger: Logger,
+                             provider: (any AnswerProvider)? = nil) async throws -> some ApplicationProtocol {
     let resources = try await ServiceResources(
         service: .chat, configuration: configuration.service, database: configuration.database, logger: logger)
     let routing = resources.makeRouter()
-    WidgetRoutes(widgets: PostgresWidgetRepository(client: resources.postgres!, freeLimit: configuration.freeWidgetLimit,
-                                                   logger: logger))
+    let postgres = resources.postgres!
+    let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+    WidgetRoutes(widgets: PostgresWidgetRepository(client: postgres, freeLimit: configuration.freeWidgetLimit, logger: logger))
         .register(on: routing.businessRoutes)
+    let store = ConversationStore(client: postgres, freeMessageAllowance: configuration.freeMessageAllowance, logger: logger)
+    let knowledge = KnowledgeClient(baseURL: configuration.ingestURL, client: httpClient,
+                                    issuer: await InternalTokenIssuer(secret: configuration.service.internalTokenSecret))
+    let answerer = ResilientProvider(provider ?? makeAnswerProvider(configuration.answers, client: httpClient, logger: logger),
+                                     logger: logger)
+    logger.notice("answers", metadata: ["provider": "\(answerer.name)"])
+    VisitorRoutes(store: store, answers: AnswerService(store: store, knowledge: knowledge, provider: answerer, logger: logger),
+                  configuration: configuration.visitors)
+        .register(on: routing.businessRoutes)
+    ConversationRoutes(client: postgres, store: store, freeMessageAllowance: configuration.freeMessageAllowance, logger: logger)
+        .register(on: routing.businessRoutes)
+    var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers
+    billingHandlers[AccountDeleted.type] = TenantErasure.chat
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
         background: [
+            HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "chat", logger: logger),
-            resources.consumer(of: .billing, handlers: EntitlementCopy(schema: "chat", keepsCredits: true).handlers,
-                               logger: logger),
+            resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
+            ConversationRetention(client: postgres, logger: logger),
         ])
+}
+
+/// The configured answer provider.
+func makeAnswerProvider(_ configuration: AnswerConfiguration, client: HTTPClient, logger: Logger) -> any AnswerProvider {
+    switch configuration.provider {
+    case .local:
+        return LocalAnswerProvider()
+    case .gemini:
+        return GeminiAnswerProvider(
+            baseURL: configuration.apiURL ?? "https://generativelanguage.googleapis.com/v1beta", apiKey: configuration.apiKey,
+            model: configuration.model ?? "gemini-2.5-flash", client: client, timeout: configuration.timeout, logger: logger)
+    case .openai:
+        return OpenAICompatibleAnswerProvider(
+            baseURL: configuration.apiURL ?? "", apiKey: configuration.apiKey, model: configuration.model ?? "",
+            client: client, timeout: configuration.timeout, logger: logger)
+    }
 }

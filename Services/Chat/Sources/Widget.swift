@@ -6,12 +6,38 @@ public struct Widget: ResponseCodable, Equatable, Sendable {
     public var id: UUID
     public var name: String
     public var allowedDomains: [String]
+    /// The customer's instructions to the model (at most 4,000 characters).
+    public var systemPrompt: String
+    /// What the widget says first (at most 500 characters).
+    public var greeting: String
+    /// Whether earlier turns of a conversation go to the model (at most the last 6).
+    public var includeHistory: Bool
+    /// Conversations older than this many days are deleted.
+    public var retentionDays: Int
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, name
+        case id, name, greeting
         case allowedDomains = "allowed_domains"
+        case systemPrompt = "system_prompt"
+        case includeHistory = "include_history"
+        case retentionDays = "retention_days"
         case createdAt = "created_at"
+    }
+}
+
+/// The settings a customer may change besides the name and domains.
+public struct WidgetSettings: Sendable, Equatable {
+    public var systemPrompt: String?
+    public var greeting: String?
+    public var includeHistory: Bool?
+    public var retentionDays: Int?
+
+    public init(systemPrompt: String? = nil, greeting: String? = nil, includeHistory: Bool? = nil, retentionDays: Int? = nil) {
+        self.systemPrompt = systemPrompt
+        self.greeting = greeting
+        self.includeHistory = includeHistory
+        self.retentionDays = retentionDays
     }
 }
 

@@ -40,22 +40,20 @@ public struct PostgresWidgetRepository: Sendable {
     public func list(owner: UUID) async throws -> [Widget] {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
             let rows = try await connection.query(
-                "SELECT id, name, allowed_domains, created_at FROM chat.widgets ORDER BY created_at, id", logger: logger)
+                PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM chat.widgets ORDER BY created_at, id"), logger: logger)
             var widgets: [Widget] = []
-            for try await (id, name, domains, created) in rows.decode((UUID, String, [String], Date).self) {
-                widgets.append(Widget(id: id, name: name, allowedDomains: domains, createdAt: created))
-            }
+            for try await row in rows { widgets.append(try Self.widget(row)) }
             return widgets
         }
     }
 
     public func get(owner: UUID, id: UUID) async throws -> Widget {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
+            var binds = PostgresBindings()
+            binds.append(id)
             let rows = try await connection.query(
-                "SELECT id, name, allowed_domains, created_at FROM chat.widgets WHERE id = \(id)", logger: logger)
-            for try await (id, name, domains, created) in rows.decode((UUID, String, [String], Date).self) {
-                return Widget(id: id, name: name, allowedDomains: domains, createdAt: created)
-            }
+                PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM chat.widgets WHERE id = $1", binds: binds), logger: logger)
+            for try await row in rows { return try Self.widget(row) }
             throw WidgetError.notFound
         }
     }
@@ -81,11 +79,16 @@ public struct PostgresWidgetRepository: Sendable {
         return try await get(owner: owner, id: id)
     }
 
-    public func update(owner: UUID, id: UUID, name: String?, origins: [AllowedOrigin]?) async throws -> Widget {
+    public func update(owner: UUID, id: UUID, name: String?, origins: [AllowedOrigin]?,
+                       settings: WidgetSettings = .init()) async throws -> Widget {
         let domains = origins?.map(\.description)
         try await client.withTenantTransaction(owner, logger: logger) { connection in
             let rows = try await connection.query("""
                 UPDATE chat.widgets SET name = coalesce(\(name), name), allowed_domains = coalesce(\(domains), allowed_domains),
+                    system_prompt = coalesce(\(settings.systemPrompt), system_prompt),
+                    greeting = coalesce(\(settings.greeting), greeting),
+                    include_history = coalesce(\(settings.includeHistory), include_history),
+                    retention_days = coalesce(\(settings.retentionDays.map(Int32.init)), retention_days),
                     updated_at = now()
                 WHERE id = \(id) RETURNING allowed_domains
                 """, logger: logger).collect()
@@ -115,12 +118,21 @@ public struct PostgresWidgetRepository: Sendable {
         }
     }
 
-    /// A widget's display name, for its public configuration.
-    public func publicName(widget id: UUID) async throws -> String? {
+    /// A widget's display name and greeting, for its public configuration.
+    public func publicSettings(widget id: UUID) async throws -> (name: String, greeting: String)? {
         try await client.withConnection { connection in
-            try await connection.query("SELECT name FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger)
-                .collect().first?.decode(String.self)
+            try await connection.query("SELECT name, greeting FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger)
+                .collect().first?.decode((String, String).self)
         }
+    }
+
+    static let columns = "id, name, allowed_domains, system_prompt, greeting, include_history, retention_days, created_at"
+
+    static func widget(_ row: PostgresRow) throws -> Widget {
+        let (id, name, domains, prompt, greeting, history, retention, created) =
+            try row.decode((UUID, String, [String], String, String, Bool, Int32, Date).self)
+        return Widget(id: id, name: name, allowedDomains: domains, systemPrompt: prompt, greeting: greeting,
+                      includeHistory: history, retentionDays: Int(retention), createdAt: created)
     }
 
     static func quotaLimit(_ error: (any Error)?) -> Int? {

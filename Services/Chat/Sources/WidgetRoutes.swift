@@ -22,9 +22,30 @@ public struct WidgetRoutes: Sendable {
     struct Update: Decodable {
         let name: String?
         let allowedDomains: [String]?
+        let systemPrompt: String?
+        let greeting: String?
+        let includeHistory: Bool?
+        let retentionDays: Int?
         enum CodingKeys: String, CodingKey {
-            case name
+            case name, greeting
             case allowedDomains = "allowed_domains"
+            case systemPrompt = "system_prompt"
+            case includeHistory = "include_history"
+            case retentionDays = "retention_days"
+        }
+
+        func settings() throws -> WidgetSettings {
+            if let systemPrompt, systemPrompt.count > 4000 {
+                throw Problem.unprocessable("system_prompt may be at most 4000 characters.", fields: ["system_prompt"])
+            }
+            if let greeting, greeting.count > 500 {
+                throw Problem.unprocessable("greeting may be at most 500 characters.", fields: ["greeting"])
+            }
+            if let retentionDays, !(1...3650).contains(retentionDays) {
+                throw Problem.unprocessable("retention_days must be between 1 and 3650.", fields: ["retention_days"])
+            }
+            return WidgetSettings(systemPrompt: systemPrompt, greeting: greeting, includeHistory: includeHistory,
+                                  retentionDays: retentionDays)
         }
     }
 
@@ -42,6 +63,7 @@ public struct WidgetRoutes: Sendable {
     struct PublicWidget: ResponseEncodable {
         let id: UUID
         let name: String
+        let greeting: String
     }
 
     public func register(on group: RouterGroup<ContexoRequestContext>) {
@@ -65,7 +87,7 @@ public struct WidgetRoutes: Sendable {
             let input = try await JSONInput.decode(Update.self, from: request, context: context)
             return try await widgets.update(
                 owner: customer.id, id: try Self.widgetID(context), name: try input.name.map(Self.validName),
-                origins: try input.allowedDomains.map(Self.validOrigins))
+                origins: try input.allowedDomains.map(Self.validOrigins), settings: try input.settings())
         }
         group.delete("/v1/widgets/{id}") { _, context -> HTTPResponse.Status in
             let customer = try context.requireCustomer()
@@ -81,8 +103,8 @@ public struct WidgetRoutes: Sendable {
         // Reached by visitors through the gateway's widget surface (CORS and rate limits done there).
         group.get("/widget/v1/widgets/{id}") { _, context -> PublicWidget in
             let id = try Self.widgetID(context)
-            guard let name = try await widgets.publicName(widget: id) else { throw WidgetError.notFound }
-            return PublicWidget(id: id, name: name)
+            guard let settings = try await widgets.publicSettings(widget: id) else { throw WidgetError.notFound }
+            return PublicWidget(id: id, name: settings.name, greeting: settings.greeting)
         }
     }
 

@@ -57,12 +57,15 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         allowLists: allowLists, limiter: limiter, perIP: configuration.widgetRateLimitPerIP,
         perWidget: configuration.widgetRateLimitPerWidget,
         clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+    let visitorAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     let widgetSurface = routing.router.group("/widget/v1")
         .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
     for path in [RouterPath("widgets/{id}"), RouterPath("widgets/{id}/**")] {
         for method in [HTTPRequest.Method.get, .post] {
             widgetSurface.on(path, method: method) { request, context in
-                try await proxy.forward(request, context: context, to: .chat, customer: nil)
+                // Chat stores the visitor's IP only as a keyed hash (S5.2); it learns it from here.
+                try await proxy.forward(request, context: context, to: .chat, customer: nil,
+                                        clientIP: visitorAddress.ip(of: request, context: context))
             }
         }
         // Preflights are answered by WidgetSurfaceMiddleware; the route only has to exist.
@@ -107,6 +110,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
 enum GatewayRoutes {
     static let dashboard: [(String, ServiceName)] = [
         ("widgets", .chat),
+        ("chat", .chat),
         ("documents", .ingest),
         ("billing", .billing),
     ]

@@ -25,13 +25,17 @@ struct UpstreamProxy: Sendable {
     private static let droppedRequestHeaders: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "host", "authorization", "cookie", "x-contexo-internal-token", "x-request-id", "content-length",
+        "x-contexo-client-ip",
     ]
+    /// The header carrying the visitor's IP to Chat (set only by the gateway; a client's is dropped).
+    static let clientIPHeader = "X-Contexo-Client-IP"
     private static let droppedResponseHeaders: Set<String> = [
         "connection", "keep-alive", "transfer-encoding", "content-length", "x-powered-by", "server",
     ]
 
     func forward(
-        _ request: Request, context: ContexoRequestContext, to service: ServiceName, customer: UUID?
+        _ request: Request, context: ContexoRequestContext, to service: ServiceName, customer: UUID?,
+        clientIP: String? = nil
     ) async throws -> Response {
         let base: URL = switch service {
         case .chat: upstreams.chat
@@ -50,6 +54,7 @@ struct UpstreamProxy: Sendable {
             outgoing.headers.add(name: field.name.rawName, value: field.value)
         }
         outgoing.headers.add(name: "X-Request-Id", value: context.requestID)
+        if let clientIP { outgoing.headers.add(name: Self.clientIPHeader, value: clientIP) }
         var plan: PlanContext?
         if let customer, let plans { plan = await plans.context(for: customer, requestID: context.requestID) }
         let token = try await issuer.token(for: service, customerID: customer, requestID: context.requestID, plan: plan)

@@ -13,7 +13,7 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
     typealias Context = ContexoRequestContext
     static let prefix = "/widget/v1/widgets/"
     static let allowedMethods = "GET, POST"
-    static let allowedHeaders = "Content-Type, Authorization, X-Request-Id"
+    static let allowedHeaders = "Content-Type, X-Contexo-Session, X-Request-Id, Accept"
 
     let allowLists: WidgetAllowListCache
     let limiter: RateLimiter

@@ -19,14 +19,21 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     let pipeline = DocumentPipeline(
         client: postgres, extractor: Extractor(maximumCharacters: configuration.maximumDocumentCharacters),
         chunker: Chunker(), embedder: embedder, logger: logger)
+    var billingHandlers = EntitlementCopy(schema: "ingest", keepsCredits: false).handlers
+    // account.deleted: the tenant's documents (with their sources and chunks) and limits go.
+    billingHandlers[AccountDeleted.type] = { envelope, connection, logger in
+        guard let tenant = envelope.tenantID else { return }
+        try await connection.setTenant(tenant, logger: logger)
+        try await connection.query("DELETE FROM ingest.documents", logger: logger)
+        try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
+    }
     logger.notice("embeddings", metadata: ["provider": "\(configuration.embeddings.provider.rawValue)", "model": "\(embedder.model)"])
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
         background: [
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "ingest", logger: logger),
-            resources.consumer(of: .billing, handlers: EntitlementCopy(schema: "ingest", keepsCredits: false).handlers,
-                               logger: logger),
+            resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
             resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in
                 // One document per transaction, which may take minutes (a big PDF through a remote
                 // embedder); a replica that dies mid-document has its job claimed after 5 minutes.

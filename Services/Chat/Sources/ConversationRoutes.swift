@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import Logging
+import Platform
+import PostgresNIO
+
+/// The customer's view of their visitors (through the gateway): conversations per widget (paged,
+/// newest first), one conversation's messages, the questions the documents could not answer, and
+/// this month's message usage.
+public struct ConversationRoutes: Sendable {
+    let client: PostgresClient
+    let store: ConversationStore
+    let freeMessageAllowance: Int
+    let logger: Logger
+
+    public init(client: PostgresClient, store: ConversationStore, freeMessageAllowance: Int, logger: Logger) {
+        self.client = client
+        self.store = store
+        self.freeMessageAllowance = freeMessageAllowance
+        self.logger = logger
+    }
+
+    /// One visitor session in a list.
+    struct Conversation: Codable {
+        let sessionID: UUID
+        let startedAt: Date
+        let messages: Int
+        let lastMessageAt: Date?
+        enum CodingKeys: String, CodingKey {
+            case messages
+            case sessionID = "session_id"
+            case startedAt = "started_at"
+            case lastMessageAt = "last_message_at"
+        }
+    }
+
+    struct ConversationPage: ResponseEncodable {
+        let conversations: [Conversation]
+        /// Pass as `before` for the next page; absent on the last.
+        let nextBefore: Date?
+        enum CodingKeys: String, CodingKey {
+            case conversations
+            case nextBefore = "next_before"
+        }
+    }
+
+    struct Transcript: ResponseEncodable {
+        let messages: [ConversationMessage]
+    }
+
+    struct Unanswered: Codable {
+        let messageID: UUID
+        let sessionID: UUID
+        let question: String
+        let askedAt: Date
+        enum CodingKeys: String, CodingKey {
+            case question
+            case messageID = "message_id"
+            case sessionID = "session_id"
+            case askedAt = "asked_at"
+        }
+    }
+
+    struct UnansweredList: ResponseEncodable {
+        let questions: [Unanswered]
+    }
+
+    struct Usage: ResponseEncodable {
+        let period: String
+        let messagesUsed: Int
+        let messagesAllowance: Int
+        let messagesRemaining: Int
+        let creditsRemaining: Int64
+        let creditDebt: Int64
+        enum CodingKeys: String, CodingKey {
+            case period
+            case messagesUsed = "messages_used"
+            case messagesAllowance = "messages_allowance"
+            case messagesRemaining = "messages_remaining"
+            case creditsRemaining = "credits_remaining"
+            case creditDebt = "credit_debt"
+        }
+    }
+
+    public func register(on group: RouterGroup<ContexoRequestContext>) {
+        group.get("/v1/widgets/{id}/conversations") { request, context -> ConversationPage in
+            let customer = try context.requireCustomer()
+            let widget = try WidgetRoutes.widgetID(context)
+            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 20, 1), 100)
+            let before = request.uri.queryParameters.get("before").flatMap { try? Date($0, strategy: .iso8601) } ?? .distantFuture
+            let conversations = try await client.withTenantTransaction(customer.id, logger: logger) { connection in
+                let rows = try await connection.query("""
+                    SELECT s.id, s.created_at, count(m.id)::int, max(m.created_at)
+                    FROM chat.visitor_sessions s LEFT JOIN chat.messages m ON m.session_id = s.id
+                    WHERE s.widget_id = \(widget) AND s.created_at < \(before)
+                    GROUP BY s.id, s.created_at HAVING count(m.id) > 0
+                    ORDER BY s.created_at DESC LIMIT \(Int32(limit))
+                    """, logger: logger)
+                var page: [Conversation] = []
+                for try await (id, started, count, last) in rows.decode((UUID, Date, Int, Date?).self) {
+                    page.append(Conversation(sessionID: id, startedAt: started, messages: count, lastMessageAt: last))
+                }
+                return page
+            }
+            return ConversationPage(conversations: conversations,
+                                    nextBefore: conversations.count == limit ? conversations.last?.startedAt : nil)
+        }
+        group.get("/v1/widgets/{id}/conversations/{session}") { _, context -> Transcript in
+            let customer = try context.requireCustomer()
+            guard let session = context.parameters.get("session").flatMap(UUID.init(uuidString:)) else {
+                throw Problem.notFound("No such conversation.")
+            }
+            let messages = try await store.transcript(owner: customer.id, session: session)
+            guard !messages.isEmpty else { throw Problem.notFound("No such conversation.") }
+            return Transcript(messages: messages)
+        }
+        group.get("/v1/widgets/{id}/unanswered") { _, context -> UnansweredList in
+            let customer = try context.requireCustomer()
+            let widget = try WidgetRoutes.widgetID(context)
+            return UnansweredList(questions: try await client.withTenantTransaction(customer.id, logger: logger) { connection in
+                let rows = try await connection.query("""
+                    SELECT id, session_id, content, created_at FROM chat.messages
+                    WHERE widget_id = \(widget) AND unanswered AND role = 'visitor'
+                    ORDER BY created_at DESC LIMIT 200
+                    """, logger: logger)
+                var questions: [Unanswered] = []
+                for try await (id, session, text, asked) in rows.decode((UUID, UUID, String, Date).self) {
+                    questions.append(Unanswered(messageID: id, sessionID: session, question: text, askedAt: asked))
+                }
+                return questions
+            })
+        }
+        group.get("/v1/chat/usage") { _, context -> Usage in
+            let customer = try context.requireCustomer()
+            let free = Int32(freeMessageAllowance)
+            return try await client.withTenantTransaction(customer.id, logger: logger) { connection in
+                let row = try await connection.query("""
+                    SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC'), 'YYYY-MM'),
+                           coalesce((SELECT used FROM chat.message_usage
+                                     WHERE period = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0),
+                           coalesce((SELECT messages_per_month FROM chat.tenant_entitlements), \(free)),
+                           coalesce((SELECT greatest(granted - used - revoked, 0) FROM chat.message_credits), 0)::bigint,
+                           coalesce((SELECT debt FROM chat.message_credits), 0)::bigint
+                    """, logger: logger).collect().first
+                let (period, used, allowance, credits, debt) = try row!.decode((String, Int32, Int32, Int64, Int64).self)
+                return Usage(period: period, messagesUsed: Int(used), messagesAllowance: Int(allowance),
+                             messagesRemaining: max(Int(allowance) - Int(used), 0), creditsRemaining: credits, creditDebt: debt)
+            }
+        }
+    }
+}
