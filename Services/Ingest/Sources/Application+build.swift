@@ -36,10 +36,12 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
             resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in
                 // One document per transaction, which may take minutes (a big PDF through a remote
-                // embedder); a replica that dies mid-document has its job claimed after 5 minutes.
+                // embedder); a replica that dies mid-document has its job claimed after jobClaimIdle
+                // (5 minutes by default). The transaction gives up well before that.
                 jobs.batchSize = 1
-                jobs.transactionTimeout = .seconds(240)
-                jobs.claimIdle = .seconds(300)
+                jobs.claimIdle = configuration.jobClaimIdle
+                jobs.claimInterval = min(.seconds(5), configuration.jobClaimIdle)
+                jobs.transactionTimeout = configuration.jobClaimIdle * 0.8
                 jobs.maximumDeliveries = 3
             },
         ])

@@ -13,6 +13,9 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     /// The most text one document may yield.
     public var maximumDocumentCharacters: Int
     public var embeddings: EmbeddingsConfiguration
+    /// How long a document job may stay unacknowledged before another replica takes it over (a
+    /// replica that died mid-document). Longer than the slowest document should take.
+    public var jobClaimIdle: Duration = .seconds(300)
 
     public init(service: ServiceConfiguration, database: DatabaseConfiguration, freeKnowledgeBytes: Int64 = 5_000_000,
                 maximumDocumentBytes: Int = 20 << 20, maximumDocumentCharacters: Int = 5_000_000,
@@ -26,13 +29,15 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     }
 
     public static func read(from reader: inout ConfigurationReader) -> IngestConfiguration {
-        IngestConfiguration(
+        var configuration = IngestConfiguration(
             service: .read(from: &reader, defaultPort: defaultPort),
             database: .read(from: &reader),
             freeKnowledgeBytes: Int64(reader.integer("CONTEXO_FREE_KNOWLEDGE_BYTES", default: 5_000_000, in: 0...(1 << 40))),
             maximumDocumentBytes: reader.integer("CONTEXO_MAX_DOCUMENT_BYTES", default: 20 << 20, in: 1024...(512 << 20)),
             maximumDocumentCharacters: reader.integer("CONTEXO_MAX_DOCUMENT_CHARACTERS", default: 5_000_000, in: 1000...100_000_000),
             embeddings: .read(from: &reader, prefix: "CONTEXO_EMBEDDINGS", default: .local, timeout: .seconds(30)))
+        configuration.jobClaimIdle = .seconds(reader.integer("CONTEXO_JOB_CLAIM_IDLE_SECONDS", default: 300, in: 1...86_400))
+        return configuration
     }
 }
 

@@ -1,0 +1,280 @@
+/* Contexo chat widget: <script src="https://GATEWAY/widget.js" data-widget-id="ID" async></script>
+   Optional data-api-base. Server text is set with textContent only. window.__contexoDebug = true
+   records events in window.__contexoEvents. */
+(() => {
+  'use strict';
+  const script = document.currentScript || document.querySelector('script[data-widget-id][src*="widget.js"]');
+  const id = script && script.getAttribute('data-widget-id');
+  if (!id || document.querySelector(`contexo-widget[data-widget-id="${CSS.escape(id)}"]`)) return;
+  const base = (script.getAttribute('data-api-base') || new URL(script.src, location.href).origin).replace(/\/+$/, '');
+  const api = `${base}/widget/v1/widgets/${encodeURIComponent(id)}`;
+  const KEY = `contexo.session.${id}`;
+  const BLUE = '#1d4ed8';
+  const CSS_TEXT = `:host{all:initial}*{box-sizing:border-box}
+.w{font:15px/1.45 system-ui,sans-serif;color:#1f2328}button,textarea{font:inherit;color:inherit}
+.l,.p{position:fixed;right:20px;z-index:2147483000}
+.l{bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:${BLUE};color:#fff;cursor:pointer;box-shadow:0 4px 14px #0005;display:grid;place-items:center}
+.l:hover{background:#1e40af}.l svg{width:26px;fill:currentColor}
+:focus-visible{outline:3px solid #111827;outline-offset:2px;box-shadow:0 0 0 2px #fff}
+.p{bottom:88px;width:min(380px,calc(100vw - 24px));height:min(560px,calc(100vh - 110px));display:flex;flex-direction:column;background:#fff;border:1px solid #d0d7de;border-radius:12px;box-shadow:0 12px 32px #0004;overflow:hidden}
+.p[hidden]{display:none}.h{display:flex;align-items:center;padding:10px 12px;background:${BLUE};color:#fff}
+h2{flex:1;margin:0;font-size:16px}.x{border:0;background:none;color:#fff;font-size:22px;width:32px;height:32px;cursor:pointer}
+.g{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
+.m{max-width:88%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;align-self:flex-start;background:#f1f3f5}
+.m[data-role=visitor]{align-self:flex-end;background:${BLUE};color:#fff}
+[data-status=failed] .t,.n{color:#9a1c1c}.n{margin:0 12px 8px;font-size:14px}.n:empty,.c:empty{display:none}
+[data-status=streaming] .t:empty::after{content:"\\2026";font-weight:700}
+.c{margin:6px 0 0;padding:0;list-style:none;font-size:13px;white-space:normal}.c a{color:${BLUE}}.c span{color:#4b5563}
+.f{display:flex;gap:8px;padding:10px;border-top:1px solid #d0d7de}
+textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:1px solid #6b7280;border-radius:8px}
+.f button{border:0;border-radius:8px;padding:0 14px;background:${BLUE};color:#fff;font-weight:600;cursor:pointer}
+.f :disabled{opacity:.55;cursor:not-allowed}.v{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+@media (prefers-reduced-motion:no-preference){.p{animation:i .16s ease-out}[data-status=streaming] .t:empty::after{animation:b 1s infinite}
+@keyframes i{from{opacity:0;transform:translateY(8px)}}@keyframes b{50%{opacity:.3}}}`;
+
+  const host = document.createElement('contexo-widget');
+  host.setAttribute('data-widget-id', id);
+  const root = host.attachShadow({ mode: 'open' });
+  root.innerHTML = `<div class="w"><button class="l" type="button" aria-expanded="false" aria-controls="p">
+<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg></button>
+<section class="p" id="p" role="dialog" aria-modal="false" aria-labelledby="t" hidden>
+<div class="h"><h2 id="t"></h2><button class="x" type="button" aria-label="Close chat">\u00d7</button></div>
+<div class="g" role="log" aria-live="polite"></div><p class="n" role="status"></p>
+<form class="f"><label class="v" for="q">Your question</label><textarea id="q" rows="1" maxlength="2000" placeholder="Ask a question"></textarea>
+<button type="submit">Send</button></form></section></div>`;
+  const $ = (s) => root.querySelector(s);
+  const [launcher, panel, title, log, note, form, input, sendButton, closer] =
+    ['.l', '.p', '#t', '.g', '.n', '.f', '#q', '.f button', '.x'].map($);
+  if (root.adoptedStyleSheets && CSSStyleSheet.prototype.replaceSync) {  // not blocked by a page's style-src CSP
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS_TEXT);
+    root.adoptedStyleSheets = [sheet];
+  } else root.prepend(Object.assign(document.createElement('style'), { textContent: CSS_TEXT }));
+
+  let state, booted, loaded, busy, session;
+  try { session = sessionStorage.getItem(KEY); } catch { /* storage blocked */ }
+  const store = (token) => {
+    session = token;
+    try { token ? sessionStorage.setItem(KEY, token) : sessionStorage.removeItem(KEY); } catch { /* blocked */ }
+  };
+  const debug = (type, data) => {
+    if (window.__contexoDebug) (window.__contexoEvents ||= []).push({ type, data, t: Date.now() });
+  };
+  const setState = (s) => {
+    state = s;
+    host.setAttribute('data-contexo-state', s);
+    input.disabled = sendButton.disabled = s !== 'ready' && s !== 'error';
+    if (s === 'not-allowed') note.textContent = 'This assistant is not available on this site.';
+    debug('state', s);
+  };
+  const setName = (name) => {
+    title.textContent = name;
+    launcher.setAttribute('aria-label', `Chat with ${name}`);
+  };
+  class Fail extends Error {
+    constructor(kind, message = '') { super(message); this.kind = kind; }
+  }
+  const UNREACHABLE = 'Could not reach the assistant. Check your connection and try again.';
+  const RETRY = 'Something went wrong. Please try again.';
+
+  // One API call. A network or CORS failure is Fail('network'); a 403 is the gateway refusing this page.
+  async function call(method, path, body, stream) {
+    const headers = { Accept: stream ? 'text/event-stream' : 'application/json' };
+    if (session && path) headers['X-Contexo-Session'] = session;
+    if (body) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch(api + path, { method, headers, body: body && JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+    } catch { throw new Fail('network'); }
+    if (res.status === 403) throw new Fail('not-allowed');
+    return res;
+  }
+  async function check(res) {
+    if (res.ok) return res;
+    const slug = String((await res.json().catch(() => ({}))).type || '').split('/').pop();
+    if (res.status === 429) {
+      if (slug === 'quota-exceeded') throw new Fail('quota', 'The assistant has reached its limit for now.');
+      const wait = parseInt(res.headers.get('Retry-After'), 10);
+      throw new Fail('rate', `Too many messages, wait ${wait > 0 ? `${wait} seconds` : 'a moment'}.`);
+    }
+    if (res.status === 413) throw new Fail('input', 'That message is too long.');
+    throw new Fail('server', RETRY);
+  }
+  const getJSON = async (method, path) => (await check(await call(method, path))).json();
+
+  async function boot() {
+    setState('loading');
+    try {
+      const w = await getJSON('GET', '');
+      setName(w.name || 'Assistant');
+      if (w.greeting) message('greeting', w.greeting);
+      setState('ready');
+    } catch (f) {
+      // A refused origin gets no CORS headers, so this first call fails like a network error.
+      if (f.kind === 'network' || f.kind === 'not-allowed') setState('not-allowed');
+      else {
+        note.textContent = 'The assistant could not load. Close and reopen to try again.';
+        setState('error');
+        input.disabled = sendButton.disabled = true;
+        booted = null;
+      }
+      throw f;
+    }
+  }
+  async function newSession() {
+    store(null);
+    store((await getJSON('POST', '/sessions')).token);
+  }
+  async function loadConversation() {
+    if (session) {
+      const res = await call('GET', '/messages');
+      if (res.status !== 401) {
+        for (const m of (await (await check(res)).json()).messages || []) {
+          cite(message(m.role === 'visitor' ? 'visitor' : 'assistant', m.text, m.status === 'failed' && 'failed'), m.citations);
+        }
+        return;
+      }
+    }
+    await newSession();
+  }
+
+  function message(role, text, status) {
+    const el = document.createElement('div');
+    el.className = 'm';
+    el.setAttribute('data-role', role);
+    if (status) el.setAttribute('data-status', status);
+    el.innerHTML = '<div class="t"></div><ul class="c"></ul>';
+    el.firstChild.textContent = text || (status === 'failed' ? 'This answer could not be completed.' : '');
+    log.appendChild(el);
+    log.scrollTop = log.scrollHeight;
+    return el;
+  }
+  function cite(el, citations) {
+    for (const c of citations || []) {
+      const url = String(c.source_url || '');
+      const link = /^https?:\/\//i.test(url);
+      const a = document.createElement(link ? 'a' : 'span');
+      if (link) Object.assign(a, { href: url, target: '_blank', rel: 'noopener noreferrer' });
+      a.textContent = `[${c.n}] ${c.title || 'Source'}${c.heading ? ` \u2014 ${c.heading}` : ''}${c.page != null ? ` (page ${c.page})` : ''}`;
+      const li = document.createElement('li');
+      li.setAttribute('data-citation', c.n);
+      li.appendChild(a);
+      el.lastChild.appendChild(li);
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Server-sent events as they arrive: a blank line ends an event; CR, LF and CRLF all end lines.
+  async function readEvents(res, onEvent) {
+    const reader = res.body.getReader(), decoder = new TextDecoder();
+    let buf = '', type = '', data = [];
+    const line = (l) => {
+      if (l === '') {
+        if (data.length) onEvent(type || 'message', data.join('\n'));
+        type = ''; data = [];
+      } else if (l[0] !== ':') {
+        const i = l.indexOf(':'), field = i < 0 ? l : l.slice(0, i);
+        let value = i < 0 ? '' : l.slice(i + 1);
+        if (value[0] === ' ') value = value.slice(1);
+        if (field === 'event') type = value; else if (field === 'data') data.push(value);
+      }
+    };
+    for (;;) {
+      const { done, value } = await reader.read();
+      buf += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      const held = !done && buf.endsWith('\r') ? '\r' : '';   // maybe the first half of a CRLF
+      const lines = (held ? buf.slice(0, -1) : buf).split(/\r\n|\r|\n/);
+      buf = lines.pop() + held;
+      lines.forEach(line);
+      if (done) { if (buf) line(buf); return line(''); }
+    }
+  }
+
+  async function send(text) {
+    busy = true;
+    note.textContent = '';
+    message('visitor', text);
+    const el = message('assistant', '', 'streaming'), t = el.firstChild;
+    let ended = false;
+    const finish = (status, msg) => {
+      ended = true;
+      el.setAttribute('data-status', status);
+      if (msg != null) t.textContent = msg;
+    };
+    setState('streaming');
+    try {
+      const post = () => call('POST', '/messages', { message: text }, true);
+      if (!session) await newSession();
+      let res = await post();
+      if (res.status === 401) { await newSession(); res = await post(); }  // expired or foreign token: once
+      await check(res);
+      await readEvents(res, (event, raw) => {
+        let d = {};
+        try { d = JSON.parse(raw); } catch { /* keep {} */ }
+        debug(event, d.text && d.text.length);
+        if (ended) return;
+        if (event === 'token' && d.text) {
+          t.append(d.text);
+          log.scrollTop = log.scrollHeight;
+        } else if (event === 'done') {
+          finish('complete', d.text || t.textContent);
+          cite(el, d.citations);
+        } else if (event === 'error') finish('failed', d.message || RETRY);
+      });
+      if (!ended) finish('failed', 'The answer was cut off. Please try again.');
+    } catch (e) {
+      const f = e instanceof Fail ? e : new Fail('network');
+      if (f.kind === 'not-allowed') { el.remove(); setState('not-allowed'); }
+      else {
+        finish('failed', f.message || UNREACHABLE);
+        if (f.kind !== 'quota' && f.kind !== 'input' && !input.value) input.value = text;  // easy to retry
+      }
+    }
+    busy = false;
+    if (state !== 'streaming') return;
+    setState(el.getAttribute('data-status') === 'failed' ? 'error' : 'ready');
+    if (!panel.hidden) input.focus();
+  }
+
+  const focusInside = () => { if (!panel.hidden) (input.disabled ? closer : input).focus(); };
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute('aria-expanded', 'true');
+    booted ||= boot();
+    loaded ||= booted.then(() => { setState('loading'); return loadConversation(); }).then(() => setState('ready'), (f) => {
+      loaded = null;
+      if (state === 'not-allowed' || state === 'error') return;
+      if (f.kind === 'not-allowed') return setState('not-allowed');
+      note.textContent = (f instanceof Fail && f.kind !== 'network' && f.message) || UNREACHABLE;
+      setState('error');
+    }).then(focusInside);
+    focusInside();
+  }
+  function close() {
+    panel.hidden = true;
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.focus();
+  }
+
+  launcher.addEventListener('click', () => (panel.hidden ? open() : close()));
+  closer.addEventListener('click', close);
+  panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.preventDefault(); close(); } });
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || busy || input.disabled) return;
+    input.value = '';
+    send(text);
+  });
+
+  setName('Assistant');
+  const mount = () => {
+    document.body.appendChild(host);
+    booted = boot();
+    booted.catch(() => {});
+  };
+  document.body ? mount() : document.addEventListener('DOMContentLoaded', mount);
+})();
