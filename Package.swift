@@ -172,6 +172,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "KnowledgeBench",
+            dependencies: ["Ingest", "Chat", "Platform", "Contract", "Migrations", "TestSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Benchmarks/KnowledgeBench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .target(
             name: "TestSupport",

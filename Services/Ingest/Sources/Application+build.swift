@@ -13,12 +13,16 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
     let embedder = makeEmbedder(configuration.embeddings, client: httpClient, logger: logger)
     let documents = PostgresDocumentRepository(client: postgres, freeLimitBytes: configuration.freeKnowledgeBytes, logger: logger)
+    let policy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworkFetches)
+    if policy.allowPrivateNetworks { logger.warning("development: web fetches may reach private and loopback addresses") }
     DocumentRoutes(documents: documents, search: HybridSearch(client: postgres, embedder: embedder, logger: logger),
-                   maximumDocumentBytes: configuration.maximumDocumentBytes)
+                   maximumDocumentBytes: configuration.maximumDocumentBytes, addressPolicy: policy)
         .register(on: routing.businessRoutes)
     let pipeline = DocumentPipeline(
         client: postgres, extractor: Extractor(maximumCharacters: configuration.maximumDocumentCharacters),
-        chunker: Chunker(), embedder: embedder, logger: logger)
+        chunker: Chunker(), embedder: embedder,
+        fetcher: WebFetcher(policy: policy, maximumBytes: configuration.maximumDocumentBytes),
+        freeLimitBytes: configuration.freeKnowledgeBytes, logger: logger)
     var billingHandlers = EntitlementCopy(schema: "ingest", keepsCredits: false).handlers
     // account.deleted: the tenant's documents (with their sources and chunks) and limits go.
     billingHandlers[AccountDeleted.type] = { envelope, connection, logger in

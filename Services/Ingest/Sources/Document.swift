@@ -15,6 +15,10 @@ public struct Document: ResponseCodable, Equatable, Sendable {
     /// Why the document failed, in words for the customer.
     public var failureReason: String?
     public var chunkCount: Int
+    /// The crawl a page document came from.
+    public var parentID: UUID?
+    /// A short outcome, e.g. a crawl's "12 pages queued; 2 skipped: …".
+    public var detail: String?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -27,6 +31,8 @@ public struct Document: ResponseCodable, Equatable, Sendable {
         case byteSize = "byte_size"
         case failureReason = "failure_reason"
         case chunkCount = "chunk_count"
+        case parentID = "parent_id"
+        case detail
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }

@@ -24,7 +24,7 @@ public struct PostgresDocumentRepository: Sendable {
 
     static let columns = """
         id, widget_id, title, source_kind, content_type, source_url, byte_size, status, failure_reason,
-        chunk_count, created_at, updated_at
+        chunk_count, parent_id, detail, created_at, updated_at
         """
 
     /// Records a document, reserves its bytes and queues it for ingestion.
@@ -115,11 +115,11 @@ public struct PostgresDocumentRepository: Sendable {
     }
 
     static func document(_ row: PostgresRow) throws -> Document {
-        let (id, widget, title, kind, type, url, bytes, status, reason, chunks, created, updated) = try row.decode(
-            (UUID, UUID, String, String, String, String?, Int64, String, String?, Int32, Date, Date).self)
+        let (id, widget, title, kind, type, url, bytes, status, reason, chunks, parent, detail, created, updated) = try row.decode(
+            (UUID, UUID, String, String, String, String?, Int64, String, String?, Int32, UUID?, String?, Date, Date).self)
         return Document(id: id, widgetID: widget, title: title, sourceKind: kind, contentType: type, sourceURL: url,
-                        byteSize: bytes, status: status, failureReason: reason, chunkCount: Int(chunks),
-                        createdAt: created, updatedAt: updated)
+                        byteSize: bytes, status: status, failureReason: reason, chunkCount: Int(chunks), parentID: parent,
+                        detail: detail, createdAt: created, updatedAt: updated)
     }
 
     static func binds(_ values: (any PostgresEncodable)?...) -> PostgresBindings {

@@ -17,11 +17,15 @@ public struct DocumentRoutes: Sendable {
     let documents: PostgresDocumentRepository
     let search: HybridSearch
     let maximumDocumentBytes: Int
+    /// Checks web addresses before they are accepted; nil when fetching is off.
+    let addressPolicy: AddressPolicy?
 
-    public init(documents: PostgresDocumentRepository, search: HybridSearch, maximumDocumentBytes: Int) {
+    public init(documents: PostgresDocumentRepository, search: HybridSearch, maximumDocumentBytes: Int,
+                addressPolicy: AddressPolicy? = AddressPolicy()) {
         self.documents = documents
         self.search = search
         self.maximumDocumentBytes = maximumDocumentBytes
+        self.addressPolicy = addressPolicy
     }
 
     public func register(on group: RouterGroup<ContexoRequestContext>) {
@@ -35,7 +39,7 @@ public struct DocumentRoutes: Sendable {
             let upload = try await upload(from: request, context: context)
             let document = try await documents.create(
                 owner: customer.id, widget: upload.widget, title: upload.title, kind: upload.kind, format: upload.format,
-                sourceURL: nil, body: upload.body)
+                sourceURL: upload.sourceURL, body: upload.body)
             return EditedResponse(status: .accepted, headers: [.location: "/v1/documents/\(document.id)"], response: document)
         }
         group.get("/v1/documents/{id}") { _, context -> Document in
@@ -77,18 +81,31 @@ public struct DocumentRoutes: Sendable {
         var kind: String
         var format: DocumentFormat
         var body: Data
+        var sourceURL: String? = nil
     }
 
-    /// Pasted text as JSON.
+    /// Pasted text, or a web address (one page, or a crawl from it), as JSON.
     struct PastedText: Decodable {
         var widgetID: UUID
         var title: String?
-        var text: String
+        var text: String?
         /// `text` (the default) or `markdown`.
         var format: String?
+        var url: String?
+        var crawl: Crawl?
+
+        /// A crawl's limits.
+        struct Crawl: Decodable {
+            var maxPages: Int?
+            var maxDepth: Int?
+            enum CodingKeys: String, CodingKey {
+                case maxPages = "max_pages"
+                case maxDepth = "max_depth"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
-            case title, text, format
+            case title, text, format, url, crawl
             case widgetID = "widget_id"
         }
     }
@@ -115,14 +132,16 @@ public struct DocumentRoutes: Sendable {
            contentType.lowercased().hasPrefix("application/json") || contentType.lowercased().contains("+json") {
             let pasted = try await JSONInput.decode(PastedText.self, from: request, context: context,
                                                     maximumBytes: maximumDocumentBytes + 4096)
+            if let url = pasted.url { return try await webUpload(pasted, url: url) }
+            guard let text = pasted.text else { throw Problem.unprocessable("text or url is required.", fields: ["text"]) }
             let format: DocumentFormat
             switch pasted.format ?? "text" {
             case "text": format = .plainText
             case "markdown": format = .markdown
             default: throw Problem.unprocessable("format must be text or markdown.", fields: ["format"])
             }
-            let body = Data(pasted.text.utf8)
-            guard !pasted.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            let body = Data(text.utf8)
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw Problem.unprocessable("text must not be empty.", fields: ["text"])
             }
             guard body.count <= maximumDocumentBytes else { throw tooLarge }
@@ -139,6 +158,39 @@ public struct DocumentRoutes: Sendable {
         guard buffer.readableBytes > 0 else { throw Problem.unprocessable("The document is empty.", fields: ["body"]) }
         let title = request.uri.queryParameters.get("title") ?? "Untitled document"
         return Upload(widget: widget, title: try Self.title(title), kind: "upload", format: format, body: Data(buffer: buffer))
+    }
+
+    /// A web address: checked now (scheme, and the address it resolves to, S8.3), fetched by the job.
+    private func webUpload(_ input: PastedText, url raw: String) async throws -> Upload {
+        guard let url = URL(string: raw.trimmingCharacters(in: .whitespaces)), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+              let host = url.host, !host.isEmpty, raw.count <= 2000 else {
+            throw Problem.unprocessable("url must be an http or https address.", fields: ["url"])
+        }
+        if let crawl = input.crawl {
+            guard (1...200).contains(crawl.maxPages ?? 50) else {
+                throw Problem.unprocessable("crawl.max_pages must be 1 to 200.", fields: ["crawl.max_pages"])
+            }
+            guard (0...5).contains(crawl.maxDepth ?? 3) else {
+                throw Problem.unprocessable("crawl.max_depth must be 0 to 5.", fields: ["crawl.max_depth"])
+            }
+        }
+        guard let policy = addressPolicy else {
+            throw Problem.unprocessable("Fetching web pages is not enabled on this server.", fields: ["url"])
+        }
+        do {
+            guard policy.permits(hostName: host) else { throw FetchError.forbiddenAddress(host: host) }
+            _ = try await policy.permittedAddresses(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
+        } catch let error as FetchError {
+            throw Problem.unprocessable(error.description, fields: ["url"])
+        }
+        let title = try Self.title(input.title ?? String(url.absoluteString.prefix(500)))
+        guard let crawl = input.crawl else {
+            return Upload(widget: input.widgetID, title: title, kind: "url", format: .html, body: Data(), sourceURL: url.absoluteString)
+        }
+        let settings = try JSONEncoder().encode(WebSources.CrawlSettings(maxPages: crawl.maxPages ?? 50, maxDepth: crawl.maxDepth ?? 3))
+        // The settings are the crawl's "source"; its pages are stored (and counted) as documents of their own.
+        return Upload(widget: input.widgetID, title: title, kind: "crawl", format: .plainText, body: settings,
+                      sourceURL: url.absoluteString)
     }
 
     static func format(contentType: String?, filename: String?, field: String) throws -> DocumentFormat {

@@ -16,6 +16,9 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     /// How long a document job may stay unacknowledged before another replica takes it over (a
     /// replica that died mid-document). Longer than the slowest document should take.
     public var jobClaimIdle: Duration = .seconds(300)
+    /// Whether web addresses in loopback, private and link-local networks may be fetched (S8.3:
+    /// never in production; local tests and demos need it).
+    public var allowPrivateNetworkFetches = false
 
     public init(service: ServiceConfiguration, database: DatabaseConfiguration, freeKnowledgeBytes: Int64 = 5_000_000,
                 maximumDocumentBytes: Int = 20 << 20, maximumDocumentCharacters: Int = 5_000_000,
@@ -37,6 +40,13 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
             maximumDocumentCharacters: reader.integer("CONTEXO_MAX_DOCUMENT_CHARACTERS", default: 5_000_000, in: 1000...100_000_000),
             embeddings: .read(from: &reader, prefix: "CONTEXO_EMBEDDINGS", default: .local, timeout: .seconds(30)))
         configuration.jobClaimIdle = .seconds(reader.integer("CONTEXO_JOB_CLAIM_IDLE_SECONDS", default: 300, in: 1...86_400))
+        if reader.value("CONTEXO_FETCH_ALLOW_PRIVATE_NETWORKS") == "true" {
+            if configuration.service.environment == .development {
+                configuration.allowPrivateNetworkFetches = true
+            } else {
+                reader.report("CONTEXO_FETCH_ALLOW_PRIVATE_NETWORKS", "may only be true with CONTEXO_ENV=development")
+            }
+        }
         return configuration
     }
 }

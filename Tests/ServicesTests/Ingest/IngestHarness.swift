@@ -19,19 +19,22 @@ enum IngestHarness {
     static let redisDatabases = NIOLockedValueBox(0)
 
     static func configuration(_ database: TestDatabase, freeKnowledgeBytes: Int64 = 5_000_000,
-                              maximumDocumentBytes: Int = 1 << 20) -> IngestConfiguration {
+                              maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false) -> IngestConfiguration {
         var redis = database.stack.redis
         redis.database = redisDatabases.withLockedValue { $0 = $0 % 15 + 1; return $0 }
-        return IngestConfiguration(
+        var configuration = IngestConfiguration(
             service: serviceConfiguration(database.stack, redis: redis),
             database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 12),
             freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes)
+        configuration.allowPrivateNetworkFetches = allowPrivateFetches
+        return configuration
     }
 
     static func app(_ database: TestDatabase, freeKnowledgeBytes: Int64 = 5_000_000,
-                    maximumDocumentBytes: Int = 1 << 20) async throws -> some ApplicationProtocol {
+                    maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false) async throws -> some ApplicationProtocol {
         try await Ingest.buildApplication(
-            configuration: configuration(database, freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes),
+            configuration: configuration(database, freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes,
+                                         allowPrivateFetches: allowPrivateFetches),
             logger: Logger(label: "test.ingest"))
     }
 

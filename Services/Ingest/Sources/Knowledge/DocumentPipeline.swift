@@ -20,14 +20,18 @@ public struct DocumentPipeline: Sendable {
     let extractor: Extractor
     let chunker: Chunker
     let embedder: any Embedder
+    let web: WebSources?
     let logger: Logger
     private let outbox = OutboxWriter(service: .ingest)
 
-    public init(client: PostgresClient, extractor: Extractor, chunker: Chunker, embedder: any Embedder, logger: Logger) {
+    /// - Parameter fetcher: reads `url` and `crawl` documents; without one they fail with a reason.
+    public init(client: PostgresClient, extractor: Extractor, chunker: Chunker, embedder: any Embedder,
+                fetcher: WebFetcher? = nil, freeLimitBytes: Int64 = 5_000_000, logger: Logger) {
         self.client = client
         self.extractor = extractor
         self.chunker = chunker
         self.embedder = embedder
+        self.web = fetcher.map { WebSources(fetcher: $0, freeLimitBytes: freeLimitBytes) }
         self.logger = logger
     }
 
@@ -46,23 +50,42 @@ public struct DocumentPipeline: Sendable {
             SELECT pg_advisory_xact_lock(hashtext('contexo.ingest.document'), hashtext(\(job.documentID.uuidString)))
             """, logger: logger)
         let rows = try await connection.query("""
-            SELECT d.status, d.content_type, d.title, s.body FROM ingest.documents d
-            JOIN ingest.document_sources s ON s.document_id = d.id WHERE d.id = \(job.documentID)
+            SELECT d.status, d.content_type, d.title, s.body, d.source_kind, d.source_url, d.parent_id IS NOT NULL, d.byte_size
+            FROM ingest.documents d JOIN ingest.document_sources s ON s.document_id = d.id WHERE d.id = \(job.documentID)
             """, logger: logger).collect()
         guard let row = rows.first else {
             logger.info("document deleted before ingestion", metadata: ["document": "\(job.documentID)"])
             return
         }
-        let (status, contentType, title, body) = try row.decode((String, String, String, ByteBuffer).self)
+        let (status, storedType, title, storedBody, kind, sourceURL, isPage, storedBytes) =
+            try row.decode((String, String, String, ByteBuffer, String, String?, Bool, Int64).self)
         guard status == "queued" || status == "processing" else { return }  // an older job for a finished document
         await markProcessing(job.documentID, owner: owner)
 
         let outcome: Result<(chunks: [Chunk], vectors: [[Float]]), any Error>
         do {
+            var (body, contentType) = (storedBody, storedType)
+            if kind == "crawl" || (kind == "url" && !isPage) {
+                guard let web, let sourceURL else { throw ExtractionFailure("Fetching web pages is not enabled on this server.") }
+                if kind == "crawl" {
+                    let detail = try await web.crawl(document: job.documentID, widget: job.widgetID, url: sourceURL, settings: body,
+                                                     owner: owner, on: connection, logger: logger)
+                    try await finishCrawl(job, owner: owner, detail: detail, on: connection, logger: logger)
+                    return
+                }
+                // A page of its own is fetched afresh each time it is (re)indexed.
+                (body, contentType) = try await web.fetch(document: job.documentID, url: sourceURL, owner: owner,
+                                                          currentBytes: storedBytes, on: connection, logger: logger)
+            }
             guard let format = DocumentFormat(contentType: contentType) else {
                 throw ExtractionFailure("Documents of type \(contentType) cannot be read.")
             }
             let document = try await extractor.extract(Data(buffer: body), format: format)
+            if kind == "url", let found = document.title, !found.isEmpty, title == sourceURL.map({ String($0.prefix(500)) }) {
+                // A page named by its address gets the title it declares.
+                try await connection.query(
+                    "UPDATE ingest.documents SET title = \(String(found.prefix(500))) WHERE id = \(job.documentID)", logger: logger)
+            }
             let chunker = self.chunker
             let chunks = try await NIOThreadPool.singleton.runIfActive { chunker.chunks(of: document) }
             let vectors = try await embedder.embed(documents: chunks.map {
@@ -72,6 +95,8 @@ public struct DocumentPipeline: Sendable {
         } catch let failure as ExtractionFailure {
             outcome = .failure(failure)
         } catch let failure as EmbeddingError {
+            outcome = .failure(failure)
+        } catch let failure as WebSources.Failure {
             outcome = .failure(failure)
         }
 
@@ -88,7 +113,7 @@ public struct DocumentPipeline: Sendable {
                                      tenant: owner, on: connection, logger: logger)
             logger.info("document ready", metadata: ["document": "\(job.documentID)", "chunks": "\(result.chunks.count)"])
         case .failure(let error):
-            let reason = (error as? ExtractionFailure)?.reason ?? "\(error)"
+            let reason = (error as? ExtractionFailure)?.reason ?? (error as? WebSources.Failure)?.description ?? "\(error)"
             try await connection.query("DELETE FROM ingest.chunks WHERE document_id = \(job.documentID)", logger: logger)
             try await connection.query("""
                 UPDATE ingest.documents SET status = 'failed', failure_reason = \(reason), chunk_count = 0, updated_at = now()
@@ -98,6 +123,19 @@ public struct DocumentPipeline: Sendable {
                                      tenant: owner, on: connection, logger: logger)
             logger.notice("document failed", metadata: ["document": "\(job.documentID)", "reason": "\(reason)"])
         }
+    }
+
+    /// A crawl's own document holds no chunks: it is ready once its pages are queued.
+    private func finishCrawl(_ job: DocumentRequested, owner: UUID, detail: String, on connection: PostgresConnection,
+                             logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE ingest.documents SET status = 'ready', failure_reason = NULL, detail = \(detail), chunk_count = 0,
+                updated_at = now()
+            WHERE id = \(job.documentID)
+            """, logger: logger)
+        try await outbox.enqueue(DocumentReady(documentID: job.documentID, widgetID: job.widgetID, chunks: 0),
+                                 tenant: owner, on: connection, logger: logger)
+        logger.info("crawl queued its pages", metadata: ["document": "\(job.documentID)", "detail": "\(detail)"])
     }
 
     /// Shows the customer that work started (its own short transaction; best effort). It never

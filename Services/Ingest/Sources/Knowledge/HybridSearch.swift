@@ -6,9 +6,12 @@ import PostgresNIO
 
 /// Hybrid retrieval for one widget: the nearest chunks by cosine distance (HNSW with pgvector
 /// 0.8's iterative scan, so a small tenant in a big shared table still gets its full top-k) and
-/// the best full-text matches (any of the question's words, ranked by cover density), fused by
-/// reciprocal rank (`1 / (60 + rank)` summed over both lists). Runs in the tenant's transaction:
-/// row-level security and an explicit owner filter both restrict it.
+/// the best full-text matches, fused by reciprocal rank (`1 / (60 + rank)` summed over both
+/// lists). The full-text candidates are every chunk containing all of the question's words (found
+/// through the GIN index) plus the vector candidates containing any of them, ranked by cover
+/// density over any word: ranking every chunk that shares one common word with the question cost
+/// 120 ms on 10,000 chunks, this costs a few. Runs in the tenant's transaction: row-level
+/// security and an explicit owner filter both restrict it.
 public struct HybridSearch: Sendable {
     /// The RRF constant; 60 as in the literature.
     public static let rankConstant = 60
@@ -43,11 +46,17 @@ public struct HybridSearch: Sendable {
                 semantic_ranked AS (
                     SELECT id, distance, row_number() OVER (ORDER BY distance + 0) AS rank_ix FROM semantic),
                 question AS (
-                    SELECT nullif(replace(plainto_tsquery('english', $5)::text, '&', '|'), '')::tsquery AS q),
+                    SELECT nullif(plainto_tsquery('english', $5)::text, '')::tsquery AS all_words,
+                           nullif(replace(plainto_tsquery('english', $5)::text, '&', '|'), '')::tsquery AS any_word),
+                text_ids AS (
+                    SELECT c.id FROM ingest.chunks c, question q
+                    WHERE q.all_words IS NOT NULL AND c.owner_id = $2 AND c.widget_id = $3 AND c.fts @@ q.all_words
+                    UNION
+                    SELECT c.id FROM semantic s JOIN ingest.chunks c ON c.id = s.id, question q
+                    WHERE q.any_word IS NOT NULL AND c.fts @@ q.any_word),
                 full_text AS (
-                    SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.fts, question.q) DESC, c.id) AS rank_ix
-                    FROM ingest.chunks c, question
-                    WHERE question.q IS NOT NULL AND c.owner_id = $2 AND c.widget_id = $3 AND c.fts @@ question.q
+                    SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.fts, q.any_word) DESC, c.id) AS rank_ix
+                    FROM text_ids t JOIN ingest.chunks c ON c.id = t.id, question q
                     ORDER BY rank_ix LIMIT $4),
                 fused AS (
                     SELECT coalesce(s.id, f.id) AS id, s.rank_ix AS vector_rank, f.rank_ix AS text_rank,
