@@ -163,7 +163,7 @@ struct IngestBench {
                 try await connection.query("SET LOCAL enable_indexscan = off", logger: logger)
             } else {
                 try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
-                try await connection.query("SET LOCAL hnsw.ef_search = 100", logger: logger)
+                try await connection.query("SET LOCAL hnsw.ef_search = \(unescaped: String(HybridSearch.efSearch))", logger: logger)
             }
             return try await connection.query("""
                 WITH semantic AS MATERIALIZED (

@@ -20,7 +20,7 @@ import TestSupport
         }
         let configuration = ChatConfiguration(
             service: serviceConfiguration(database.stack),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 2))
+            database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 6))
         let app = try await Chat.buildApplication(configuration: configuration, logger: Logger(label: "test.chat"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/widgets", method: .get) { response in
@@ -49,7 +49,7 @@ import TestSupport
         let deadRedis = RedisEndpoint(host: "127.0.0.1", port: freePort())
         let configuration = ChatConfiguration(
             service: serviceConfiguration(database.stack, redis: deadRedis),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 2))
+            database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 6))
         let app = try await Chat.buildApplication(configuration: configuration, logger: Logger(label: "test.chat"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in

@@ -110,3 +110,27 @@ import TestSupport
         }
     }
 }
+
+/// The widget script: servable to any site (its one cross-origin resource), typed exactly, cached.
+@Suite struct WidgetScriptTests {
+    @Test func theWidgetScriptLoadsOnOtherSitesAndRevalidates() async throws {
+        try await withLiveServer(GatewayTests.upstreamRouter()) { port in
+            try await GatewayTests().gateway(upstreamPort: port).test(.router) { client in
+                let (status, headers, body) = try await client.execute(uri: "/widget.js", method: .get) {
+                    ($0.status, $0.headers, String(buffer: $0.body))
+                }
+                #expect(status == .ok)
+                #expect(headers[.contentType] == "text/javascript; charset=utf-8")
+                #expect(headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] == "cross-origin")
+                #expect(headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "Helmet's other headers stay")
+                #expect(body.contains("data-widget-id") && body.contains("attachShadow"))
+                let etag = try #require(headers[.eTag])
+                let revalidated = try await client.execute(uri: "/widget.js", method: .get, headers: [.ifNoneMatch: etag]) { $0.status }
+                #expect(revalidated == .notModified)
+                // Every other response keeps Helmet's same-origin policy.
+                let other = try await client.execute(uri: "/healthz", method: .get) { $0.headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] }
+                #expect(other == "same-origin")
+            }
+        }
+    }
+}

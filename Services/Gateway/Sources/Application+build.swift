@@ -57,6 +57,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         allowLists: allowLists, limiter: limiter, perIP: configuration.widgetRateLimitPerIP,
         perWidget: configuration.widgetRateLimitPerWidget,
         clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+    try WidgetScriptRoute(file: configuration.widgetScriptFile).register(on: routing.router)
     let visitorAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     let widgetSurface = routing.router.group("/widget/v1")
         .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))

@@ -9,6 +9,8 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     public var customerTokens: CustomerTokens
     /// The largest request body a JSON route accepts.
     public var maximumJSONBodyBytes: Int
+    /// The visitor widget's script, served at `GET /widget.js`.
+    public var widgetScriptFile = "Services/Gateway/Public/widget.js"
     /// The body limit of document uploads (`/v1/documents`), which are files, not JSON.
     public var maximumUploadBytes: Int = 20 << 20
     /// Origins the dashboard runs on (exact `scheme://host[:port]`); no others get CORS.
@@ -109,6 +111,7 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         let bodyLimit = reader.integer("CONTEXO_MAX_JSON_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20))
         var configuration = GatewayConfiguration(
             service: service, upstreams: upstreams, customerTokens: tokens, maximumJSONBodyBytes: bodyLimit)
+        configuration.widgetScriptFile = reader.string("CONTEXO_WIDGET_SCRIPT_FILE", default: configuration.widgetScriptFile)
         configuration.maximumUploadBytes = reader.integer("CONTEXO_MAX_UPLOAD_BYTES", default: 20 << 20, in: 1024...(512 << 20))
         configuration.dashboardOrigins = reader.parsed(
             "CONTEXO_DASHBOARD_ORIGINS", required: false, expected: "a comma-separated list of origins like https://app.example.com"

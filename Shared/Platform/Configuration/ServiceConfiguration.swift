@@ -9,6 +9,10 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var internalTokenSecret: String
     public var redis: RedisEndpoint
+    /// Appended to the service's consumer-group names. Empty in production (every replica of a
+    /// service shares one group); tests that run many copies of a service on one Redis give each
+    /// copy its own group, so no copy takes (and drops) another's work.
+    public var consumerGroupSuffix = ""
 
     public init(
         environment: DeploymentEnvironment = .production, host: String = "127.0.0.1", port: Int,

@@ -23,6 +23,7 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         (HTTPField.Name("X-XSS-Protection")!, "0"),
     ]
     private static let poweredBy = HTTPField.Name("X-Powered-By")!
+    public static let resourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
 
     public init() {}
 
@@ -36,7 +37,10 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
             response = ProblemMiddleware.problem(for: error, context: context).response(requestID: context.requestID)
         }
         response.headers[Self.poweredBy] = nil
+        // A resource meant for other sites (the widget script) declares `cross-origin` itself.
+        let crossOrigin = response.headers[Self.resourcePolicy] == "cross-origin"
         for (name, value) in Self.headers { response.headers[name] = value }
+        if crossOrigin { response.headers[Self.resourcePolicy] = "cross-origin" }
         return response
     }
 }

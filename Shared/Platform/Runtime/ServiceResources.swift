@@ -35,6 +35,8 @@ public struct ServiceResources: Sendable {
     public let metrics: HTTPMetrics
     /// This service's name: its consumer group and inbox schema.
     public let service: ServiceName
+    /// Appended to this service's consumer-group names (see ``ServiceConfiguration/consumerGroupSuffix``).
+    let consumerGroupSuffix: String
 
     public init(
         service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
@@ -51,6 +53,7 @@ public struct ServiceResources: Sendable {
             postgres = nil
         }
         redis = RedisClient(endpoint: configuration.redis)
+        consumerGroupSuffix = configuration.consumerGroupSuffix
         verifier = verifiesInternalTokens
             ? await InternalTokenVerifier(secret: configuration.internalTokenSecret, service: service) : nil
     }
@@ -82,7 +85,8 @@ public struct ServiceResources: Sendable {
                          tuning: (inout StreamConsumer.Configuration) -> Void = { _ in }) -> StreamConsumer {
         let environment = ProcessInfo.processInfo.environment
         let instance = environment["CONTEXO_INSTANCE_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
-        var configuration = StreamConsumer.Configuration(stream: stream, group: ConsumerGroup.of(service), consumer: instance)
+        var configuration = StreamConsumer.Configuration(
+            stream: stream, group: ConsumerGroup.of(service) + consumerGroupSuffix, consumer: instance)
         tuning(&configuration)
         return StreamConsumer(
             configuration: configuration,

@@ -22,8 +22,10 @@ enum IngestHarness {
                               maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false) -> IngestConfiguration {
         var redis = database.stack.redis
         redis.database = redisDatabases.withLockedValue { $0 = $0 % 15 + 1; return $0 }
+        var service = serviceConfiguration(database.stack, redis: redis)
+        service.consumerGroupSuffix = "-" + database.name
         var configuration = IngestConfiguration(
-            service: serviceConfiguration(database.stack, redis: redis),
+            service: service,
             database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 12),
             freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes)
         configuration.allowPrivateNetworkFetches = allowPrivateFetches

@@ -130,7 +130,7 @@ import Testing
     @Test func localAddressesAreRefusedBeforeAnythingIsSent() async throws {
         let site = Site(pages: ["/": Site.Page(body: "internal")])
         try await withLiveServer(site.router()) { port in
-            let fetcher = WebFetcher(policy: AddressPolicy(), timeout: .seconds(5))
+            let fetcher = WebFetcher(policy: AddressPolicy(), timeout: .seconds(30))
             let refused = [
                 ("http://127.0.0.1:\(port)/", "127.0.0.1"), ("http://localhost:\(port)/", "localhost"),
                 ("http://[::1]:\(port)/", "::1"), ("http://127.1:\(port)/", "127.1"), ("http://LocalHost.:\(port)/", "localhost"),
@@ -146,7 +146,7 @@ import Testing
     }
 
     @Test func onlyHTTPAndHTTPSWithoutCredentialsAreFetched() async throws {
-        let fetcher = WebFetcher(policy: Self.local, timeout: .seconds(5))
+        let fetcher = WebFetcher(policy: Self.local, timeout: .seconds(30))
         let ftp = try Self.url("ftp://127.0.0.1/file.txt")
         await #expect(throws: FetchError.unsupportedScheme("ftp")) { try await fetcher.fetch(ftp) }
         await #expect(throws: FetchError.unsupportedScheme("file")) { try await fetcher.fetch(URL(fileURLWithPath: "/etc/passwd")) }
@@ -169,7 +169,7 @@ import Testing
             // The local server's own address is let through; every other private one is not.
             var policy = AddressPolicy()
             policy.exemptAddresses = ["127.0.0.1"]
-            let fetcher = WebFetcher(policy: policy, timeout: .seconds(5))
+            let fetcher = WebFetcher(policy: policy, timeout: .seconds(30))
             let base = "http://127.0.0.1:\(port)"
             let metadata = try Self.url("\(base)/to-metadata")
             await #expect(throws: FetchError.forbiddenAddress(host: "169.254.169.254")) { try await fetcher.fetch(metadata) }
@@ -192,7 +192,7 @@ import Testing
             "/small": Site.Page(contentType: "text/plain", stream: (chunk: 64 << 10, count: 8, pause: .zero)),
         ])
         try await withLiveServer(site.router()) { port in
-            let fetcher = WebFetcher(policy: Self.local, maximumBytes: 1 << 20, timeout: .seconds(10))
+            let fetcher = WebFetcher(policy: Self.local, maximumBytes: 1 << 20, timeout: .seconds(30))
             for path in ["/declared", "/streamed"] {
                 let url = try Self.url("http://127.0.0.1:\(port)\(path)")
                 await #expect(throws: FetchError.tooLarge(limit: 1 << 20), "\(path)") { try await fetcher.fetch(url) }
@@ -210,7 +210,7 @@ import Testing
         for step in 1..<10 { pages["/r/\(step)"] = Site.Page(status: .found, location: "/r/\(step + 1)") }
         let site = Site(pages: pages)
         try await withLiveServer(site.router()) { port in
-            let fetcher = WebFetcher(policy: Self.local, timeout: .seconds(5), maximumRedirects: 3)
+            let fetcher = WebFetcher(policy: Self.local, timeout: .seconds(30), maximumRedirects: 3)
             let page = try await fetcher.fetch(try Self.url("http://127.0.0.1:\(port)/r/7"))
             #expect(page.url.path == "/r/10")
             let long = try Self.url("http://127.0.0.1:\(port)/r/1")
@@ -257,7 +257,7 @@ import Testing
             "/private/secret": Site.Page(body: "internal"),
         ])
         try await withLiveServer(site.router()) { port in
-            let crawler = Crawler(fetcher: WebFetcher(policy: Self.local, timeout: .seconds(5)))
+            let crawler = Crawler(fetcher: WebFetcher(policy: Self.local, timeout: .seconds(30)))
             let result = try await crawler.crawl(from: try Self.url("http://127.0.0.1:\(port)/index.html"))
             #expect(result.pages.map(\.url.path) == ["/index.html", "/about.html", "/docs/guide"])
             #expect(result.skipped.map(\.url.path) == ["/private/secret", "/report.pdf"])
@@ -274,7 +274,7 @@ import Testing
             "/p1": Self.html([]), "/p2": Self.html([]), "/p3": Self.html([]), "/p4": Self.html([]), "/p5": Self.html([]),
         ])
         try await withLiveServer(site.router()) { port in
-            let fetcher = WebFetcher(policy: Self.local, timeout: .seconds(5))
+            let fetcher = WebFetcher(policy: Self.local, timeout: .seconds(30))
             let deep = try await Crawler(fetcher: fetcher, maximumDepth: 2).crawl(from: try Self.url("http://127.0.0.1:\(port)/a"))
             #expect(deep.pages.map(\.url.path) == ["/a", "/b", "/c"])
             #expect(deep.skipped.map(\.url.path) == ["/d"])
@@ -316,7 +316,7 @@ import Testing
             "/linked": Self.html([]),
         ])
         try await withLiveServer(site.router()) { port in
-            let crawler = Crawler(fetcher: WebFetcher(policy: Self.local, timeout: .seconds(5)))
+            let crawler = Crawler(fetcher: WebFetcher(policy: Self.local, timeout: .seconds(30)))
             let listed = try await crawler.crawl(from: try Self.url("http://127.0.0.1:\(port)/sitemap.xml"))
             #expect(listed.pages.map(\.url.path) == ["/s1", "/s2", "/s3"])
             #expect(listed.skipped.map(\.url.path) == ["/drafts/wip"])

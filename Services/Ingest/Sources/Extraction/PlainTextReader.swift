@@ -67,35 +67,39 @@ enum PlainTextReader {
         return text.isEmpty ? nil : TextBlock(.heading(level: hashes), text)
     }
 
-    /// `[text](url)` → text, `![alt](src)` → alt, emphasis and code marks dropped.
+    /// `[text](url)` → text, `![alt](src)` → alt, emphasis and code marks dropped. Works on the
+    /// UTF-8 bytes (every marker is ASCII, so multi-byte characters pass through untouched).
     static func inline(_ text: String) -> String {
-        var output = ""
-        output.reserveCapacity(text.utf8.count)
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if character == "!" || character == "[",
-               let link = link(in: text, at: character == "!" ? text.index(after: index) : index) {
-                output += link.label
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "!") || byte == UInt8(ascii: "["),
+               let link = link(in: bytes, at: byte == UInt8(ascii: "!") ? index + 1 : index) {
+                output.append(contentsOf: bytes[link.label])
                 index = link.end
                 continue
             }
-            if character == "*" || character == "_" || character == "`" {
-                index = text.index(after: index)
+            if byte == UInt8(ascii: "*") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "`") {
+                index += 1
                 continue
             }
-            output.append(character)
-            index = text.index(after: index)
+            output.append(byte)
+            index += 1
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
-    private static func link(in text: String, at start: String.Index) -> (label: String, end: String.Index)? {
-        guard start < text.endIndex, text[start] == "[",
-              let close = text[start...].firstIndex(of: "]") else { return nil }
-        let afterClose = text.index(after: close)
-        guard afterClose < text.endIndex, text[afterClose] == "(",
-              let paren = text[afterClose...].firstIndex(of: ")") else { return nil }
-        return (String(text[text.index(after: start)..<close]), text.index(after: paren))
+    /// A `[label](target)` starting at `start`, looked for within 2,000 bytes (so a stray `[` in a
+    /// long paragraph costs little).
+    private static func link(in bytes: [UInt8], at start: Int) -> (label: Range<Int>, end: Int)? {
+        guard start < bytes.count, bytes[start] == UInt8(ascii: "[") else { return nil }
+        let window = min(bytes.count, start + 2000)
+        guard let close = bytes[(start + 1)..<window].firstIndex(of: UInt8(ascii: "]")),
+              close + 1 < window, bytes[close + 1] == UInt8(ascii: "("),
+              let paren = bytes[(close + 2)..<window].firstIndex(of: UInt8(ascii: ")")) else { return nil }
+        return ((start + 1)..<close, paren + 1)
     }
 }

@@ -15,6 +15,8 @@ import PostgresNIO
 public struct HybridSearch: Sendable {
     /// The RRF constant; 60 as in the literature.
     public static let rankConstant = 60
+    /// HNSW's candidate list: recall of a widget's top 10 in a shared table (bench: `scripts/bench ingest`).
+    public static let efSearch = 200
     let client: PostgresClient
     let embedder: any Embedder
     let logger: Logger
@@ -30,7 +32,7 @@ public struct HybridSearch: Sendable {
         let candidates = max(limit * 2, 20)
         return try await client.withTenantTransaction(owner, logger: logger) { connection in
             try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
-            try await connection.query("SET LOCAL hnsw.ef_search = 100", logger: logger)
+            try await connection.query("SET LOCAL hnsw.ef_search = \(unescaped: String(Self.efSearch))", logger: logger)
             var binds = PostgresBindings(capacity: 6)
             binds.append(vector)
             binds.append(owner)
