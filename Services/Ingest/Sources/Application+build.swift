@@ -24,13 +24,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
         fetcher: WebFetcher(policy: policy, maximumBytes: configuration.maximumDocumentBytes),
         freeLimitBytes: configuration.freeKnowledgeBytes, logger: logger)
     var billingHandlers = EntitlementCopy(schema: "ingest", keepsCredits: false).handlers
-    // account.deleted: the tenant's documents (with their sources and chunks) and limits go.
-    billingHandlers[AccountDeleted.type] = { envelope, connection, logger in
-        guard let tenant = envelope.tenantID else { return }
-        try await connection.setTenant(tenant, logger: logger)
-        try await connection.query("DELETE FROM ingest.documents", logger: logger)
-        try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
-    }
+    billingHandlers[AccountDeleted.type] = accountErasure
     logger.notice("embeddings", metadata: ["provider": "\(configuration.embeddings.provider.rawValue)", "model": "\(embedder.model)"])
     return resources.application(
         router: routing.router, configuration: configuration.service, logger: logger,
@@ -65,4 +59,13 @@ func makeEmbedder(_ configuration: EmbeddingsConfiguration, client: HTTPClient, 
             baseURL: configuration.apiURL ?? "", apiKey: configuration.apiKey, model: configuration.model ?? "",
             client: client, timeout: configuration.timeout, logger: logger)
     }
+}
+
+/// `account.deleted`: the tenant's documents (with their sources and chunks) and its limits go, in
+/// the consumer's transaction; row-level security confines the deletes to that tenant.
+let accountErasure: EventHandler = { envelope, connection, logger in
+    guard let tenant = envelope.tenantID else { return }
+    try await connection.setTenant(tenant, logger: logger)
+    try await connection.query("DELETE FROM ingest.documents", logger: logger)
+    try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
 }

@@ -1,0 +1,69 @@
+@testable import Chat
+import Contract
+import Foundation
+@testable import Ingest
+import Logging
+import Platform
+import PostgresNIO
+import Testing
+import TestSupport
+
+/// `account.deleted` erases the tenant's data in Chat and Ingest, and nobody else's: the handlers
+/// run as each service's own role, in a transaction, as the consumer runs them.
+@Suite struct AccountErasureTests {
+    static func seed(_ database: TestDatabase, owners: [UUID]) async throws {
+        try await database.withConnection(database.adminURL) { connection in
+            for owner in owners {
+                let widget = UUID(), session = UUID(), document = UUID()
+                try await connection.query("""
+                    INSERT INTO chat.widgets (id, owner_id, name) VALUES (\(widget), \(owner), 'W')
+                    """, logger: Logger(label: "test"))
+                try await connection.query("""
+                    INSERT INTO chat.visitor_sessions (id, owner_id, widget_id, ip_hash, expires_at)
+                    VALUES (\(session), \(owner), \(widget), \(String(repeating: "a", count: 64)), now() + interval '1 hour')
+                    """, logger: Logger(label: "test"))
+                try await connection.query("""
+                    INSERT INTO chat.messages (owner_id, widget_id, session_id, role, content) VALUES (\(owner), \(widget), \(session), 'visitor', 'hi')
+                    """, logger: Logger(label: "test"))
+                try await connection.query("INSERT INTO chat.message_usage (owner_id, period, used) VALUES (\(owner), '2026-11-01', 3)",
+                                           logger: Logger(label: "test"))
+                try await connection.query("""
+                    INSERT INTO ingest.documents (id, owner_id, widget_id, title, source_kind, byte_size) VALUES (\(document), \(owner), \(widget), 'D', 'text', 2)
+                    """, logger: Logger(label: "test"))
+                try await connection.query("""
+                    INSERT INTO ingest.document_sources (document_id, owner_id, body) VALUES (\(document), \(owner), '\\x6869')
+                    """, logger: Logger(label: "test"))
+            }
+        }
+    }
+
+    static func counts(_ database: TestDatabase, owner: UUID) async throws -> [Int] {
+        try await database.withConnection(database.adminURL) { connection in
+            var counts: [Int] = []
+            for table in ["chat.widgets", "chat.visitor_sessions", "chat.messages", "chat.message_usage",
+                          "ingest.documents", "ingest.document_sources"] {
+                let count = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table) WHERE owner_id = '\(owner)'"),
+                                                       logger: Logger(label: "test")).collect().first?.decode(Int.self)
+                counts.append(count ?? -1)
+            }
+            return counts
+        }
+    }
+
+    @Test func anAccountDeletionErasesThatTenantInChatAndIngestAndNobodyElse() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let leaving = UUID(), staying = UUID()
+        try await Self.seed(database, owners: [leaving, staying])
+        #expect(try await Self.counts(database, owner: leaving) == [1, 1, 1, 1, 1, 1])
+        let envelope = try EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: leaving)
+        let logger = Logger(label: "test")
+        for (role, handler) in [("contexo_chat", TenantErasure.chat), ("contexo_ingest", Ingest.accountErasure)] {
+            try await PostgresClientBox(url: database.roleURL(role)).run { client in
+                try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+            }
+        }
+        #expect(try await Self.counts(database, owner: leaving) == [0, 0, 0, 0, 0, 0])
+        #expect(try await Self.counts(database, owner: staying) == [1, 1, 1, 1, 1, 1])
+    }
+}
