@@ -87,7 +87,13 @@ public struct ConversationRoutes: Sendable {
             let customer = try context.requireCustomer()
             let widget = try WidgetRoutes.widgetID(context)
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 20, 1), 100)
-            let before = request.uri.queryParameters.get("before").flatMap { try? Date($0, strategy: .iso8601) } ?? .distantFuture
+            var before = Date.distantFuture
+            if let raw = request.uri.queryParameters.get("before") {
+                guard let date = try? Date(String(raw), strategy: .iso8601) else {
+                    throw Problem.unprocessable("before must be an ISO 8601 time, as in next_before.", fields: ["before"])
+                }
+                before = date
+            }
             let conversations = try await client.withTenantTransaction(customer.id, logger: logger) { connection in
                 let rows = try await connection.query("""
                     SELECT s.id, s.created_at, count(m.id)::int, max(m.created_at)

@@ -54,6 +54,8 @@ import TestSupport
                 #expect(usage.json["messages_used"] as? Int == 2 && usage.json["messages_allowance"] as? Int == 100, "\(usage.body)")
                 let list = try await ChatHarness.customer(client, "/v1/widgets/\(fixture.widget)/conversations", owner: fixture.owner)
                 #expect((list.json["conversations"] as? [[String: Any]])?.first?["messages"] as? Int == 4, "\(list.body)")
+                let badPage = try await ChatHarness.customer(client, "/v1/widgets/\(fixture.widget)/conversations?before=yesterday", owner: fixture.owner)
+                #expect(badPage.status == .unprocessableContent && badPage.body.contains("before"))
             }
         }
     }

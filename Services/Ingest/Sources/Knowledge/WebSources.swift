@@ -38,7 +38,8 @@ struct WebSources: Sendable {
     /// the transaction (so concurrent uploads and fetches cannot both take the same room).
     func room(owner: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         try await connection.query(
-            "SELECT pg_advisory_xact_lock(hashtext('contexo.ingest.bytes'), hashtext(\(owner.uuidString)))", logger: logger)
+            // The same key as ingest.reserve_document(): hashtext of the uuid's own (lower-case) text.
+            "SELECT pg_advisory_xact_lock(hashtext('contexo.ingest.bytes'), hashtext(\(owner)::text))", logger: logger)
         let row = try await connection.query("""
             SELECT (coalesce((SELECT knowledge_bytes FROM ingest.tenant_entitlements), \(freeLimitBytes))
                   - (SELECT coalesce(sum(byte_size), 0) FROM ingest.documents WHERE status <> 'failed'))::bigint
