@@ -37,11 +37,45 @@ public struct ConversationRoutes: Sendable {
     struct ConversationPage: ResponseEncodable {
         let conversations: [Conversation]
         /// Pass as `before` for the next page; absent on the last.
-        let nextBefore: Date?
+        let nextBefore: String?
         enum CodingKeys: String, CodingKey {
             case conversations
             case nextBefore = "next_before"
         }
+    }
+
+    /// Where a page of conversations ends: the last session's start to the microsecond, then its id,
+    /// so sessions that started in the same second (or the same microsecond) are neither skipped nor
+    /// repeated. Written as `<microseconds since 1970>.<session id>`; a plain ISO 8601 time is read
+    /// as "everything that started before it".
+    struct PageCursor: Equatable {
+        var startedBefore: Int64
+        var sessionBefore: UUID
+
+        init(startedBefore: Int64, sessionBefore: UUID) {
+            self.startedBefore = startedBefore
+            self.sessionBefore = sessionBefore
+        }
+
+        init(after conversation: Conversation) {
+            self.init(startedBefore: Int64((conversation.startedAt.timeIntervalSince1970 * 1_000_000).rounded()),
+                      sessionBefore: conversation.sessionID)
+        }
+
+        init?(_ raw: String) {
+            let parts = raw.split(separator: ".", maxSplits: 1)
+            if parts.count == 2, let micros = Int64(parts[0]), let session = UUID(uuidString: String(parts[1])) {
+                self.init(startedBefore: micros, sessionBefore: session)
+            } else if let date = try? Date(raw, strategy: .iso8601) {
+                // Before that time: every session id at exactly that microsecond is excluded too.
+                self.init(startedBefore: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()),
+                          sessionBefore: UUID(uuidString: "00000000-0000-0000-0000-000000000000")!)
+            } else {
+                return nil
+            }
+        }
+
+        var text: String { "\(startedBefore).\(sessionBefore.uuidString.lowercased())" }
     }
 
     struct Transcript: ResponseEncodable {
@@ -87,20 +121,24 @@ public struct ConversationRoutes: Sendable {
             let customer = try context.requireCustomer()
             let widget = try WidgetRoutes.widgetID(context)
             let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 20, 1), 100)
-            var before = Date.distantFuture
+            var cursor = PageCursor(startedBefore: .max, sessionBefore: UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!)
             if let raw = request.uri.queryParameters.get("before") {
-                guard let date = try? Date(String(raw), strategy: .iso8601) else {
-                    throw Problem.unprocessable("before must be an ISO 8601 time, as in next_before.", fields: ["before"])
+                guard let parsed = PageCursor(String(raw)) else {
+                    throw Problem.unprocessable("before must be a next_before value or an ISO 8601 time.", fields: ["before"])
                 }
-                before = date
+                cursor = parsed
             }
             let conversations = try await client.withTenantTransaction(customer.id, logger: logger) { connection in
+                try await Self.requireWidget(widget, on: connection, logger: logger)
+                // Microseconds since 1970 compare exactly with what the cursor carries (no float
+                // round trip through Date).
                 let rows = try await connection.query("""
                     SELECT s.id, s.created_at, count(m.id)::int, max(m.created_at)
-                    FROM chat.visitor_sessions s LEFT JOIN chat.messages m ON m.session_id = s.id
-                    WHERE s.widget_id = \(widget) AND s.created_at < \(before)
-                    GROUP BY s.id, s.created_at HAVING count(m.id) > 0
-                    ORDER BY s.created_at DESC LIMIT \(Int32(limit))
+                    FROM chat.visitor_sessions s JOIN chat.messages m ON m.session_id = s.id
+                    WHERE s.widget_id = \(widget)
+                      AND (floor(extract(epoch FROM s.created_at) * 1000000)::bigint, s.id) < (\(cursor.startedBefore), \(cursor.sessionBefore))
+                    GROUP BY s.id, s.created_at
+                    ORDER BY s.created_at DESC, s.id DESC LIMIT \(Int32(limit))
                     """, logger: logger)
                 var page: [Conversation] = []
                 for try await (id, started, count, last) in rows.decode((UUID, Date, Int, Date?).self) {
@@ -108,15 +146,16 @@ public struct ConversationRoutes: Sendable {
                 }
                 return page
             }
-            return ConversationPage(conversations: conversations,
-                                    nextBefore: conversations.count == limit ? conversations.last?.startedAt : nil)
+            let next = conversations.count == limit ? conversations.last.map { PageCursor(after: $0).text } : nil
+            return ConversationPage(conversations: conversations, nextBefore: next)
         }
         group.get("/v1/widgets/{id}/conversations/{session}") { _, context -> Transcript in
             let customer = try context.requireCustomer()
+            let widget = try WidgetRoutes.widgetID(context)
             guard let session = context.parameters.get("session").flatMap(UUID.init(uuidString:)) else {
                 throw Problem.notFound("No such conversation.")
             }
-            let messages = try await store.transcript(owner: customer.id, session: session)
+            let messages = try await store.transcript(owner: customer.id, widget: widget, session: session)
             guard !messages.isEmpty else { throw Problem.notFound("No such conversation.") }
             return Transcript(messages: messages)
         }
@@ -124,6 +163,7 @@ public struct ConversationRoutes: Sendable {
             let customer = try context.requireCustomer()
             let widget = try WidgetRoutes.widgetID(context)
             return UnansweredList(questions: try await client.withTenantTransaction(customer.id, logger: logger) { connection in
+                try await Self.requireWidget(widget, on: connection, logger: logger)
                 let rows = try await connection.query("""
                     SELECT id, session_id, content, created_at FROM chat.messages
                     WHERE widget_id = \(widget) AND unanswered AND role = 'visitor'
@@ -153,5 +193,12 @@ public struct ConversationRoutes: Sendable {
                              messagesRemaining: max(Int(allowance) - Int(used), 0), creditsRemaining: credits, creditDebt: debt)
             }
         }
+    }
+
+    /// 404 unless the widget is the customer's (row-level security hides everyone else's).
+    static func requireWidget(_ widget: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query("SELECT 1 FROM chat.widgets WHERE id = \(widget)", logger: logger)
+        for try await _ in rows.decode(Int32.self) { return }
+        throw WidgetError.notFound
     }
 }

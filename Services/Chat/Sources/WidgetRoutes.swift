@@ -35,10 +35,10 @@ public struct WidgetRoutes: Sendable {
         }
 
         func settings() throws -> WidgetSettings {
-            if let systemPrompt, systemPrompt.count > 4000 {
+            if let systemPrompt, systemPrompt.storedLength > 4000 {
                 throw Problem.unprocessable("system_prompt may be at most 4000 characters.", fields: ["system_prompt"])
             }
-            if let greeting, greeting.count > 500 {
+            if let greeting, greeting.storedLength > 500 {
                 throw Problem.unprocessable("greeting may be at most 500 characters.", fields: ["greeting"])
             }
             if let retentionDays, !(1...3650).contains(retentionDays) {
@@ -115,7 +115,7 @@ public struct WidgetRoutes: Sendable {
 
     static func validName(_ name: String) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...120).contains(trimmed.count) else {
+        guard (1...120).contains(trimmed.storedLength) else {
             throw Problem.unprocessable("name must be 1 to 120 characters.", fields: ["name"])
         }
         return trimmed

@@ -61,7 +61,7 @@ public struct DocumentRoutes: Sendable {
             let customer = try context.requireCustomer()
             let query = try await JSONInput.decode(KnowledgeSearchRequest.self, from: request, context: context)
             let text = query.query.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty, text.count <= KnowledgeSearchRequest.maximumQueryCharacters else {
+            guard !text.isEmpty, text.storedLength <= KnowledgeSearchRequest.maximumQueryCharacters else {
                 throw Problem.unprocessable(
                     "query must be 1 to \(KnowledgeSearchRequest.maximumQueryCharacters) characters.", fields: ["query"])
             }
@@ -204,8 +204,8 @@ public struct DocumentRoutes: Sendable {
 
     static func title(_ raw: String) throws -> String {
         let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...500).contains(title.count) else {
-            throw Problem.unprocessable("title must be 1 to 500 characters.", fields: ["title"])
+        guard (1...500).contains(title.storedLength), !title.contains("\u{0}") else {
+            throw Problem.unprocessable("title must be 1 to 500 characters, with no NUL character.", fields: ["title"])
         }
         return title
     }

@@ -201,11 +201,11 @@ public struct ConversationStore: Sendable {
     }
 
     /// The session's messages, oldest first (a reloaded page shows the conversation again).
-    public func transcript(owner: UUID, session: UUID) async throws -> [ConversationMessage] {
+    public func transcript(owner: UUID, widget: UUID, session: UUID) async throws -> [ConversationMessage] {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
             let rows = try await connection.query("""
                 SELECT id, role, content, status, unanswered, citations::text, created_at FROM chat.messages
-                WHERE session_id = \(session) ORDER BY created_at, id
+                WHERE session_id = \(session) AND widget_id = \(widget) ORDER BY created_at, id
                 """, logger: logger)
             var messages: [ConversationMessage] = []
             for try await (id, role, content, status, unanswered, citations, created) in

@@ -71,7 +71,7 @@ public struct VisitorRoutes: Sendable {
         group.get("/widget/v1/widgets/{id}/messages") { request, context -> Transcript in
             let widget = try await store.widget(try Self.widgetID(context))
             let token = try verify(request, widget: widget)
-            return Transcript(messages: try await store.transcript(owner: widget.owner, session: token.sessionID))
+            return Transcript(messages: try await store.transcript(owner: widget.owner, widget: widget.id, session: token.sessionID))
         }
         group.post("/widget/v1/widgets/{id}/messages") { request, context -> Response in
             let widget = try await store.widget(try Self.widgetID(context))
@@ -79,7 +79,7 @@ public struct VisitorRoutes: Sendable {
             let input = try await JSONInput.decode(VisitorMessage.self, from: request, context: context, maximumBytes: 32 * 1024)
             let text = input.message.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw Problem.unprocessable("message must not be empty.", fields: ["message"]) }
-            guard text.count <= configuration.maximumMessageCharacters else {
+            guard text.storedLength <= configuration.maximumMessageCharacters else {
                 throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
                               detail: "A message may be at most \(configuration.maximumMessageCharacters) characters.",
                               extensions: ["fields": ["message"]])
