@@ -44,7 +44,7 @@ import TestSupport
     func gateway(
         upstreamPort: Int, environment: DeploymentEnvironment = .development,
         customize: (inout GatewayConfiguration) -> Void = { _ in }
-    ) async throws -> some ApplicationProtocol {
+    ) async throws -> ServiceApplication {
         let stack = try TestStack.current()
         let upstream = URL(string: "http://127.0.0.1:\(upstreamPort)")!
         var configuration = GatewayConfiguration(

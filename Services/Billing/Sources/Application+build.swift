@@ -4,7 +4,7 @@ import Logging
 import Platform
 
 /// Builds the Billing service: plans, entitlements, checkout and Lemon Squeezy webhooks.
-public func buildApplication(configuration: BillingConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: BillingConfiguration, logger: Logger) async throws -> ServiceApplication {
     let resources = try await ServiceResources(
         service: .billing, configuration: configuration.service, database: configuration.database, logger: logger)
     let postgres = resources.postgres!

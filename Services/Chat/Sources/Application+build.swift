@@ -6,7 +6,7 @@ import Platform
 
 /// Builds the Chat service: widgets, visitor sessions and answers, behind the gateway's token.
 public func buildApplication(configuration: ChatConfiguration, logger: Logger,
-                             provider: (any AnswerProvider)? = nil) async throws -> some ApplicationProtocol {
+                             provider: (any AnswerProvider)? = nil) async throws -> ServiceApplication {
     let resources = try await ServiceResources(
         service: .chat, configuration: configuration.service, database: configuration.database, logger: logger)
     let routing = resources.makeRouter()

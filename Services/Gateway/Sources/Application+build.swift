@@ -11,7 +11,7 @@ import Platform
 /// verified on every dashboard request, bodies bounded, then forwarding with a short-lived internal
 /// token. Its readiness depends on Redis only, not on the upstream services: restarting one service
 /// must not take the whole edge out of rotation.
-public func buildApplication(configuration: GatewayConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: GatewayConfiguration, logger: Logger) async throws -> ServiceApplication {
     let resources = try await ServiceResources(
         service: .gateway, configuration: configuration.service, database: nil, logger: logger,
         verifiesInternalTokens: false)
@@ -57,7 +57,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         allowLists: allowLists, limiter: limiter, perIP: configuration.widgetRateLimitPerIP,
         perWidget: configuration.widgetRateLimitPerWidget,
         clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
-    try WidgetScriptRoute(file: configuration.widgetScriptFile).register(on: routing.router)
+    try PublicFileRoute.widgetScript(file: configuration.widgetScriptFile).register(on: routing.router)
+    try PublicFileRoute.openAPI(file: configuration.openAPIFile).register(on: routing.router)
     let visitorAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     let widgetSurface = routing.router.group("/widget/v1")
         .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))

@@ -11,6 +11,10 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     public var maximumJSONBodyBytes: Int
     /// The visitor widget's script, served at `GET /widget.js`.
     public var widgetScriptFile = "Services/Gateway/Public/widget.js"
+    /// The OpenAPI 3.1 document of the public API, served at `GET /openapi.json`.
+    public var openAPIFile = GatewayConfiguration.defaultOpenAPIFile
+    /// Where the document lives in the repository (and the image), relative to the working directory.
+    public static let defaultOpenAPIFile = "Services/Gateway/Public/openapi.json"
     /// The body limit of document uploads (`/v1/documents`), which are files, not JSON.
     public var maximumUploadBytes: Int = 20 << 20
     /// Origins the dashboard runs on (exact `scheme://host[:port]`); no others get CORS.
@@ -112,6 +116,7 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         var configuration = GatewayConfiguration(
             service: service, upstreams: upstreams, customerTokens: tokens, maximumJSONBodyBytes: bodyLimit)
         configuration.widgetScriptFile = reader.string("CONTEXO_WIDGET_SCRIPT_FILE", default: configuration.widgetScriptFile)
+        configuration.openAPIFile = reader.string("CONTEXO_OPENAPI_FILE", default: configuration.openAPIFile)
         configuration.maximumUploadBytes = reader.integer("CONTEXO_MAX_UPLOAD_BYTES", default: 20 << 20, in: 1024...(512 << 20))
         configuration.dashboardOrigins = reader.parsed(
             "CONTEXO_DASHBOARD_ORIGINS", required: false, expected: "a comma-separated list of origins like https://app.example.com"

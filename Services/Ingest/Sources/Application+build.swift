@@ -5,7 +5,7 @@ import Logging
 import Platform
 
 /// Builds the Ingest service: documents, extraction, chunking, embeddings and search.
-public func buildApplication(configuration: IngestConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+public func buildApplication(configuration: IngestConfiguration, logger: Logger) async throws -> ServiceApplication {
     let resources = try await ServiceResources(
         service: .ingest, configuration: configuration.service, database: configuration.database, logger: logger)
     let routing = resources.makeRouter()

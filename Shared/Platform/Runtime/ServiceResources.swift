@@ -100,12 +100,12 @@ public struct ServiceResources: Sendable {
         background: [any Service] = [],
         server: HTTPServerBuilder = .http1(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) -> ServiceApplication {
         var services: [any Service] = []
         if let postgres { services.append(postgres) }
         services.append(redis)
         services.append(contentsOf: background)
-        return Application(
+        return ServiceApplication(
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
