@@ -14,6 +14,7 @@
 #   STACK_PG_PORT      port stack_psql connects to (set by the caller or stack_pg_start)
 #   STACK_PG_PASSWORD  password of the superuser "postgres" for stack_psql (set by the caller)
 #   STACK_NAME         prefix of messages (e.g. "dev", "test")
+#   REPO               the repository root (read by stack_migrate)
 
 STACK_PGSERVER_VERSION=0.1.6
 STACK_PGSERVER_SHA256=659096218af5033b8c02f7408d0d0b4fb25bc9702a7aa41c9056dc036ebc5f51
@@ -592,6 +593,19 @@ stack_pg_create_database() {
         stack_die "could not connect to Postgres on 127.0.0.1:$STACK_PG_PORT"
     [[ $exists == 1 ]] && return 0
     stack_psql -q -c "CREATE DATABASE $name" >/dev/null || stack_die "could not create database $name"
+}
+
+# stack_migrate BIN PG_PORT DATABASE ADMIN_PASSWORD ROLE_PASSWORD: run contexo-migrate on DATABASE,
+# giving the service roles ROLE_PASSWORD.
+stack_migrate() {
+    local bin=$1 base=127.0.0.1:$2/$3 admin_pw=$4 role_pw=$5
+    CONTEXO_ADMIN_DATABASE_URL="postgres://postgres:$admin_pw@$base" \
+        CONTEXO_CHAT_DATABASE_URL="postgres://contexo_chat:$role_pw@$base" \
+        CONTEXO_INGEST_DATABASE_URL="postgres://contexo_ingest:$role_pw@$base" \
+        CONTEXO_BILLING_DATABASE_URL="postgres://contexo_billing:$role_pw@$base" \
+        CONTEXO_MIGRATIONS_DIR="$REPO/Services" \
+        "$bin/contexo-migrate" </dev/null ||
+        stack_die "contexo-migrate failed on $3; see its output above"
 }
 
 # ---------------------------------------------------------------------------------------------
