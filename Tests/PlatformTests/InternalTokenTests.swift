@@ -31,7 +31,7 @@ import Testing
         let verifier = await InternalTokenVerifier(secret: secret, service: .chat)
         let old = InternalTokenClaims(audience: .chat, customerID: customer, requestID: "r", plan: nil,
                                       issuedAt: Date().addingTimeInterval(-120))
-        let token = try await issuer.sign(old)
+        let token = try issuer.sign(old)
         await #expect(throws: Problem.unauthorized("The internal token has expired.")) {
             try await verifier.verify(token)
         }

@@ -95,7 +95,7 @@ actor CustomerTokenVerifier {
         guard let id = UUID(uuidString: claims.sub.value) else {
             throw .unauthorized("The token names no customer.")
         }
-        return VerifiedCustomer(id: id)
+        return VerifiedCustomer(id: id, expiresAt: claims.exp.value.addingTimeInterval(settings.leeway))
     }
 
     /// Fetches the JWKS again, at most once per `refreshInterval`; failures keep the old keys.
@@ -134,6 +134,8 @@ actor CustomerTokenVerifier {
 /// A customer whose token verified.
 struct VerifiedCustomer: Sendable, Equatable {
     let id: UUID
+    /// The token's `exp` plus the allowed skew: when it stops being accepted.
+    var expiresAt: Date = .distantFuture
 }
 
 struct JWKSFetchError: Error {

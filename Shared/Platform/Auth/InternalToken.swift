@@ -1,4 +1,5 @@
 import Contract
+import Crypto
 import Foundation
 import JWTKit
 
@@ -49,24 +50,39 @@ public struct InternalCaller: Sendable, Equatable {
     }
 }
 
-/// Mints internal tokens. Only the gateway holds one.
+/// Mints internal tokens. Only the gateway holds one. It signs on the caller's own task (HS256 with
+/// swift-crypto, the standard compact JWT form that ``InternalTokenVerifier`` reads through JWTKit)
+/// rather than through JWTKit's key-collection actor, which every forwarded request would
+/// otherwise queue on.
 public struct InternalTokenIssuer: Sendable {
     /// How long an internal token lives: long enough for one forwarded request, short enough to be
     /// useless if it leaks into a log.
     public static let lifetime: TimeInterval = 60
-    private let keys: JWTKeyCollection
+    private let key: SymmetricKey
+    private static let header = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncodedString()
 
     public init(secret: String) async {
-        keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        key = SymmetricKey(data: Data(secret.utf8))
     }
 
     public func token(for audience: ServiceName, customerID: UUID?, requestID: String, plan: PlanContext?) async throws -> String {
-        try await keys.sign(InternalTokenClaims(audience: audience, customerID: customerID, requestID: requestID, plan: plan))
+        try sign(InternalTokenClaims(audience: audience, customerID: customerID, requestID: requestID, plan: plan))
     }
 
-    public func sign(_ claims: InternalTokenClaims) async throws -> String {
-        try await keys.sign(claims)
+    public func sign(_ claims: InternalTokenClaims) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        let signingInput = Self.header + "." + (try encoder.encode(claims)).base64URLEncodedString()
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)
+        return signingInput + "." + Data(signature).base64URLEncodedString()
+    }
+}
+
+extension Data {
+    /// Base64url without padding (RFC 7515 §2).
+    func base64URLEncodedString() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 }
 
