@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# scripts/api-fuzz.sh GATEWAY_URL REPORT_DIR: schemathesis against a running stack, through its
+# gateway, from the gateway's own GET /openapi.json. Exits non-zero if any response is a 5xx.
+#
+# It signs in as a fresh customer (POST /dev/token: the stack must run with CONTEXO_ENV=development),
+# creates a widget allowed on https://fuzz.example, pastes a document into it and asks it a
+# question, then runs three passes: the widget's operations (but PATCH and DELETE, which would
+# change its origins) with the real widget and session ids, so the deeper code paths run; PATCH on
+# a second widget; then every operation with generated ids and bodies. Visitor requests carry that
+# origin. Schemathesis is installed, pinned, in a virtualenv under .build/.
+#
+# Settings: CONTEXO_FUZZ_EXAMPLES (per operation and pass, default 40), CONTEXO_FUZZ_SEED.
+set -euo pipefail
+
+REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+SCHEMATHESIS_VERSION=4.32.5
+GATEWAY=${1:?usage: scripts/api-fuzz.sh GATEWAY_URL REPORT_DIR}
+REPORT=${2:?usage: scripts/api-fuzz.sh GATEWAY_URL REPORT_DIR}
+VENV=$REPO/.build/fuzz-venv
+ORIGIN=https://fuzz.example
+
+log() { printf 'api-fuzz: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" || die "pip install schemathesis failed"
+fi
+mkdir -p "$REPORT"
+
+# json_field FIELD: FIELD of the JSON object on stdin.
+json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+token=$(curl -fsS -X POST "$GATEWAY/dev/token" | json_field token) || die "POST /dev/token failed (is the stack in development mode?)"
+auth="Authorization: Bearer $token"
+widget=$(curl -fsS -X POST "$GATEWAY/v1/widgets" -H "$auth" -H 'Content-Type: application/json' \
+    -d "{\"name\": \"Fuzz\", \"allowed_domains\": [\"$ORIGIN\"]}" | json_field id) || die "could not create the widget"
+curl -fsS -o /dev/null -X POST "$GATEWAY/v1/documents" -H "$auth" -H 'Content-Type: application/json' \
+    -d "{\"widget_id\": \"$widget\", \"title\": \"Returns\", \"text\": \"Refunds are issued within 14 days of a return request.\"}" ||
+    die "could not paste the document"
+opened=$(curl -fsS -X POST "$GATEWAY/widget/v1/widgets/$widget/sessions" -H "Origin: $ORIGIN") ||
+    die "could not open a visitor session"
+session=$(json_field token <<<"$opened")
+session_id=$(json_field session_id <<<"$opened")
+curl -fsS -o /dev/null -X POST "$GATEWAY/widget/v1/widgets/$widget/messages" -H "Origin: $ORIGIN" \
+    -H "X-Contexo-Session: $session" -H 'Content-Type: application/json' -d '{"message": "How long do refunds take?"}' ||
+    die "could not ask the first question"
+# The free plan has one widget: the edited one belongs to a second customer.
+editor=$(curl -fsS -X POST "$GATEWAY/dev/token" | json_field token) || die "POST /dev/token failed"
+second=$(curl -fsS -X POST "$GATEWAY/v1/widgets" -H "Authorization: Bearer $editor" -H 'Content-Type: application/json' \
+    -d '{"name": "Fuzz edits", "allowed_domains": []}' | json_field id) || die "could not create the second widget"
+log "customer token minted; widget $widget on $ORIGIN with a visitor session"
+
+# config FILE TOKEN [WIDGET]: a schemathesis.toml giving dashboard routes the customer's TOKEN,
+# visitor routes the widget's origin and the session, and (with WIDGET) every {widget_id} that widget.
+config() {
+    local file=$1 customer=$2
+    shift 2
+    {
+        [[ -n ${1:-} ]] && printf '[parameters]\n"path.widget_id" = "%s"\n"path.session_id" = "%s"\n\n' "$1" "$session_id"
+        printf '[[operations]]\ninclude-path-regex = "^/v1/"\nheaders = { Authorization = "Bearer %s" }\n\n' "$customer"
+        printf '[[operations]]\ninclude-path-regex = "^/widget/"\nheaders = { Origin = "%s", X-Contexo-Session = "%s" }\n' \
+            "$ORIGIN" "$session"
+    } >"$file"
+}
+
+# run NAME CONFIG [ARGS...]: one schemathesis pass with a schemathesis.toml; reports go to REPORT/NAME.
+run() {
+    local name=$1 config=$2
+    shift 2
+    "$VENV/bin/st" --config-file "$config" run "$GATEWAY/openapi.json" --url "$GATEWAY" \
+        --checks not_a_server_error --max-examples "${CONTEXO_FUZZ_EXAMPLES:-40}" \
+        ${CONTEXO_FUZZ_SEED:+--seed "$CONTEXO_FUZZ_SEED"} \
+        --phases examples,coverage,fuzzing --workers 1 --request-timeout 30 --no-color \
+        --suppress-health-check all --generation-database none --generation-allow-x00 true \
+        --report junit --report-dir "$REPORT/$name" "$@"
+}
+
+status=0
+config "$REPORT/generated.toml" "$token"
+config "$REPORT/widget.toml" "$token" "$widget"
+config "$REPORT/edits.toml" "$editor" "$second"
+# The real ids first: the generated pass learns ids from responses and may delete the widget.
+log "pass 1: the real widget and session ids (no PATCH or DELETE)"
+run widget "$REPORT/widget.toml" --include-path-regex '\{widget_id\}' --exclude-method PATCH --exclude-method DELETE || status=$?
+log "pass 2: PATCH on a real widget"
+run edits "$REPORT/edits.toml" --include-operation-id updateWidget || status=$?
+log "pass 3: every operation, generated ids and bodies"
+run generated "$REPORT/generated.toml" || status=$?
+exit "$status"
