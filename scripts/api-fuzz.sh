@@ -69,7 +69,7 @@ config() {
 run() {
     local name=$1 config=$2
     shift 2
-    "$VENV/bin/st" --config-file "$config" run "$GATEWAY/openapi.json" --url "$GATEWAY" \
+    SCHEMATHESIS_HOOKS="$REPO/scripts/api-fuzz-hooks.py" "$VENV/bin/st" --config-file "$config" run "$GATEWAY/openapi.json" --url "$GATEWAY" \
         --checks not_a_server_error --max-examples "${CONTEXO_FUZZ_EXAMPLES:-40}" \
         ${CONTEXO_FUZZ_SEED:+--seed "$CONTEXO_FUZZ_SEED"} \
         --phases examples,coverage,fuzzing --workers 1 --request-timeout 30 --no-color \

@@ -76,4 +76,25 @@ import TestSupport
             }
         }
     }
+
+    /// Found by schemathesis: a visitor question of symbols only embeds as the zero vector, whose
+    /// cosine distance is NaN, which JSON cannot carry (a 500 from search, a 502 for the visitor).
+    @Test func aQuestionWithNothingToEmbedIsSearchedByItsWordsAlone() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        try await ChatHarness.withKnowledge(database) { fixture in
+            try await IngestHarness.app(database).test(.router) { client in
+                for query in ["?!", "¿ … — ?", "refunds ??"] {
+                    let passages = try await IngestHarness.search(client, owner: fixture.owner, widget: fixture.widget, query: query)
+                    #expect(passages.allSatisfy { $0.similarity.isFinite && $0.score.isFinite }, "\(query)")
+                    if query.hasPrefix("refunds") { #expect(!passages.isEmpty, "the words still match") }
+                }
+            }
+            try await ChatHarness.chat(database, ingestPort: fixture.ingestPort).test(.router) { client in
+                let session = try await ChatHarness.startSession(client, widget: fixture.widget)
+                let reply = try await ChatHarness.ask(client, widget: fixture.widget, session: session, "?!? ¿")
+                #expect(reply.status == .ok && reply.json["unanswered"] as? Bool == true, "\(reply.body)")
+            }
+        }
+    }
 }

@@ -32,8 +32,13 @@ public struct HybridSearch: Sendable {
     }
 
     public func search(owner: UUID, widget: UUID, query: String, limit: Int) async throws -> [KnowledgePassage] {
-        let vector = EmbeddingSpace.literal(try await embedder.embed(query: query))
+        let embedding = try await embedder.embed(query: query)
+        let vector = EmbeddingSpace.literal(embedding)
         let candidates = max(limit * 2, 20)
+        // A question with nothing the embedder knows (only symbols, say) embeds as the zero vector,
+        // whose cosine distance to everything is NaN: the vector leg then has nothing to say, so it
+        // is skipped and full text alone ranks.
+        let semanticCandidates = embedding.contains { $0 != 0 } ? candidates : 0
         return try await client.withTenantTransaction(owner, logger: logger) { connection in
             // Exact when the widget is small enough that a scan beats the graph (it always gets the
             // true top-k); HNSW with the iterative scan beyond that.
@@ -43,18 +48,19 @@ public struct HybridSearch: Sendable {
             let order = size <= Self.exactSearchLimit ? "(embedding <=> $1::halfvec(768)) + 0" : "embedding <=> $1::halfvec(768)"
             try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
             try await connection.query("SET LOCAL hnsw.ef_search = \(unescaped: String(Self.efSearch))", logger: logger)
-            var binds = PostgresBindings(capacity: 6)
+            var binds = PostgresBindings(capacity: 7)
             binds.append(vector)
             binds.append(owner)
             binds.append(widget)
             binds.append(Int32(candidates))
             binds.append(query)
             binds.append(Int32(limit))
+            binds.append(Int32(semanticCandidates))
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 WITH semantic AS MATERIALIZED (
                     SELECT id, embedding <=> $1::halfvec(768) AS distance FROM ingest.chunks
                     WHERE owner_id = $2 AND widget_id = $3
-                    ORDER BY \(order) LIMIT $4),
+                    ORDER BY \(order) LIMIT $7),
                 semantic_ranked AS (
                     SELECT id, distance, row_number() OVER (ORDER BY distance + 0) AS rank_ix FROM semantic),
                 question AS (
@@ -77,7 +83,7 @@ public struct HybridSearch: Sendable {
                     FROM semantic_ranked s FULL OUTER JOIN full_text f ON s.id = f.id)
                 SELECT c.id, c.document_id, d.title, d.source_url, c.heading, c.page, c.char_start, c.char_end,
                        c.content, fused.score::float8, fused.vector_rank::int, fused.text_rank::int,
-                       (1 - (c.embedding <=> $1::halfvec(768)))::float8
+                       coalesce(nullif((1 - (c.embedding <=> $1::halfvec(768)))::float8, 'NaN'), 0)
                 FROM fused JOIN ingest.chunks c ON c.id = fused.id JOIN ingest.documents d ON d.id = c.document_id
                 ORDER BY fused.score DESC, c.id LIMIT $6
                 """, binds: binds), logger: logger)
@@ -89,7 +95,7 @@ public struct HybridSearch: Sendable {
                     chunkID: id, documentID: document, documentTitle: title, sourceURL: url, heading: heading,
                     page: page.map(Int.init), characterStart: Int(start), characterEnd: Int(end), text: text,
                     score: score, vectorRank: vectorRank.map(Int.init), textRank: textRank.map(Int.init),
-                    similarity: similarity))
+                    similarity: similarity.isFinite ? similarity : 0))
             }
             return passages
         }
