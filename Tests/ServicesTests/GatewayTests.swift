@@ -117,6 +117,7 @@ import TestSupport
                         #expect(response.headers[.contentType] == "application/problem+json", "\(name)")
                         #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "\(name)")
                         #expect(response.headers[HTTPField.Name("Strict-Transport-Security")!] != nil, "\(name)")
+                        #expect(response.headers[HTTPField.Name("RateLimit-Remaining")!] != nil, "\(name): the refusal was counted")
                     }
                 }
             }

@@ -15,7 +15,14 @@ struct RateLimitMiddleware: RouterMiddleware {
         let ip = clientAddress.ip(of: request, context: context)
         let decision = await limiter.check("\(scope):ip:\(ip)", rate: rate)
         let headers = try Self.enforce(decision, rate: rate, who: "this address")
-        var response = try await next(request, context)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch var problem as Problem {
+            // The gateway's own refusals after the limiter (401, 413, 503, 504…) count too.
+            problem.headers.merge(headers) { own, _ in own }
+            throw problem
+        }
         for (name, value) in headers {
             if let field = HTTPField.Name(name) { response.headers[field] = value }
         }

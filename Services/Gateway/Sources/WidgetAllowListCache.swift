@@ -51,6 +51,12 @@ final class WidgetAllowListCache: Sendable {
         return lookup
     }
 
+    /// What is cached for `widget`, without asking Chat (nil when nothing fresh is cached).
+    func cached(_ widget: UUID) -> Lookup? {
+        let now = ContinuousClock.now
+        return entries.withLockedValue { entries in entries[widget].flatMap { $0.expires > now ? $0.lookup : nil } }
+    }
+
     func invalidate(_ widget: UUID) { _ = entries.withLockedValue { $0.removeValue(forKey: widget) } }
 
     func invalidateAll() { entries.withLockedValue { $0.removeAll() } }

@@ -25,9 +25,21 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
         let path = request.uri.path
         guard path.hasPrefix(Self.prefix) else { return try await next(request, context) }
         let ip = clientAddress.ip(of: request, context: context)
-        var headers = try RateLimitMiddleware.enforce(await limiter.check("widget:ip:\(ip)", rate: perIP), rate: perIP,
-                                                      who: "this address")
         let idText = path.dropFirst(Self.prefix.count).prefix { $0 != "/" }
+        var headers: [String: String]
+        do {
+            headers = try RateLimitMiddleware.enforce(await limiter.check("widget:ip:\(ip)", rate: perIP), rate: perIP,
+                                                      who: "this address")
+        } catch {
+            // Limited before any lookup. If the widget's allow-list is already cached and admits the
+            // page, the 429 carries CORS headers, so the widget can read Retry-After and say so.
+            guard let widget = UUID(uuidString: String(idText)), let origin = request.headers[.origin],
+                  case .allowed(let allowList) = allowLists.cached(widget), allowList.contains(where: { $0.allows(origin) })
+            else { throw error }
+            var response = error.response(requestID: context.requestID)
+            CORSHeaders.allow(&response, origin: origin)
+            return response
+        }
         guard let widget = UUID(uuidString: String(idText)) else { throw Problem.notFound("No such widget.") }
         guard let origin = request.headers[.origin] else {
             throw Self.refused("Widget requests must come from a browser page on one of the widget's domains (no Origin header).")

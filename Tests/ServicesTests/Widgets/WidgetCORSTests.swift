@@ -96,8 +96,15 @@ import TestSupport
                 let tag = UUID().uuidString.prefix(8)
                 // One visitor: three requests, then 429 for that address.
                 var statuses: [HTTPResponse.Status] = []
-                for _ in 0..<5 { statuses.append(try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "198.51.100.7-\(tag)").0) }
+                var replies: [(HTTPResponse.Status, String?, String)] = []
+                for _ in 0..<5 { replies.append(try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "198.51.100.7-\(tag)")) }
+                statuses = replies.map(\.0)
                 #expect(statuses == [.ok, .ok, .ok, .tooManyRequests, .tooManyRequests], "\(statuses)")
+                // The address limit is checked before any lookup, but with the allow-list cached the
+                // page may still read the 429; from another origin it may not.
+                #expect(replies[3].1 == "https://shop.test" && replies[3].2.contains("this address"))
+                let foreign = try await Self.get(client, widget: widget, origin: "https://evil.test", ip: "198.51.100.7-\(tag)")
+                #expect(foreign.0 == .tooManyRequests && foreign.1 == nil)
                 // Many visitors: the widget as a whole gets 8 (3 were used above).
                 statuses = []
                 for visitor in 0..<10 { statuses.append(try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "203.0.113.\(visitor)-\(tag)").0) }
