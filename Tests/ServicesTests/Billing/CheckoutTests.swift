@@ -86,6 +86,27 @@ import TestSupport
         }
     }
 
+    /// Found in review: the open-checkout count used to be read outside any lock, before the
+    /// provider call, so a burst could open more than the limit.
+    @Test func aBurstOfCheckoutsOpensNoMoreThanTheLimit() async throws {
+        let harness = try await BillingHarness.make()
+        defer { Task { await harness.database.drop() } }
+        let customer = UUID()
+        try await harness.run { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<30 {
+                    group.addTask { try await harness.checkout(client, customer: customer, variant: LemonSqueezyFixtures.starterMonthly).0 }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 20, "\(statuses)")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 10, "\(statuses)")
+            let open = try await harness.moneyState().nonces.first?.split(separator: ",").count ?? 0
+            #expect(open == 20)
+            #expect(harness.fake.received.count == 20, "the provider was asked only for the checkouts that count")
+        }
+    }
+
     @Test func withoutAnAPIKeyCheckoutIsUnavailable() async throws {
         let harness = try await BillingHarness.make()
         defer { Task { await harness.database.drop() } }

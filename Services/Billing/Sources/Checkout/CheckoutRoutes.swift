@@ -53,28 +53,47 @@ struct CheckoutRoutes: Sendable {
         guard let client else {
             throw Problem.serviceUnavailable("Checkout is not configured on this server (no Lemon Squeezy API key).")
         }
+        // The nonce is reserved before the provider is asked, under the customer's lock, so
+        // concurrent requests cannot all pass the count together; a provider failure releases it.
+        let nonce = CheckoutNonce.mint()
+        let expiresAt = Date().addingTimeInterval(Double(lifetime.components.seconds))
+        let maximum = maximumOpenCheckouts
         let open = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
-            try await connection.query(
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('billing.checkout:' || \(customer)::text))",
+                                       logger: logger)
+            let open = try await connection.query(
                 "SELECT count(*)::int FROM billing.checkout_nonces WHERE consumed_at IS NULL AND expires_at > now()",
                 logger: logger
             ).collect().first?.decode(Int.self) ?? 0
+            if open < maximum {
+                try await connection.query("""
+                    INSERT INTO billing.checkout_nonces (nonce_hash, owner_id, variant_id, purpose, expires_at)
+                    VALUES (\(nonce.hash), \(customer), \(input.variantID), \(purpose.rawValue), \(expiresAt))
+                    """, logger: logger)
+            }
+            return open
         }
-        guard open < maximumOpenCheckouts else {
+        guard open < maximum else {
             throw Problem(status: .tooManyRequests, slug: "too-many-checkouts", title: "Too Many Checkouts",
                           detail: "You have \(open) unfinished checkouts; finish one or wait for them to expire.",
                           headers: ["Retry-After": "600"])
         }
-        let nonce = CheckoutNonce.mint()
-        let expiresAt = Date().addingTimeInterval(Double(lifetime.components.seconds))
-        let checkout = try await client.createCheckout(.init(
-            variantID: input.variantID,
-            customData: ["user_id": customer.uuidString.lowercased(), "nonce": nonce.value],
-            email: nil, redirectURL: redirectURL, expiresAt: expiresAt))
-        _ = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
-            try await connection.query("""
-                INSERT INTO billing.checkout_nonces (nonce_hash, owner_id, variant_id, purpose, expires_at)
-                VALUES (\(nonce.hash), \(customer), \(input.variantID), \(purpose.rawValue), \(expiresAt))
-                """, logger: logger)
+        let checkout: LemonSqueezyCheckoutClient.Checkout
+        do {
+            checkout = try await client.createCheckout(.init(
+                variantID: input.variantID,
+                customData: ["user_id": customer.uuidString.lowercased(), "nonce": nonce.value],
+                email: nil, redirectURL: redirectURL, expiresAt: expiresAt))
+        } catch {
+            do {
+                try await postgres.withTenantTransaction(customer, logger: logger) { connection in
+                    try await connection.query("DELETE FROM billing.checkout_nonces WHERE nonce_hash = \(nonce.hash)", logger: logger)
+                }
+            } catch let cleanup {
+                // The reservation then simply expires with the checkout's lifetime.
+                logger.warning("could not release a checkout reservation", metadata: ["error": "\(cleanup)"])
+            }
+            throw error
         }
         logger.info("checkout started", metadata: [
             "owner": "\(customer)", "variant": "\(input.variantID)", "checkout": "\(checkout.id)"])
