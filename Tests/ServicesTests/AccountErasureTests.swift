@@ -25,7 +25,7 @@ import TestSupport
                 try await connection.query("""
                     INSERT INTO chat.messages (owner_id, widget_id, session_id, role, content) VALUES (\(owner), \(widget), \(session), 'visitor', 'hi')
                     """, logger: Logger(label: "test"))
-                try await connection.query("INSERT INTO chat.message_usage (owner_id, period, used) VALUES (\(owner), '2026-11-01', 3)",
+                try await connection.query("INSERT INTO chat.message_usage (owner_id, period, used) VALUES (\(owner), '2026-11-01', 3) ON CONFLICT DO NOTHING",
                                            logger: Logger(label: "test"))
                 try await connection.query("""
                     INSERT INTO ingest.documents (id, owner_id, widget_id, title, source_kind, byte_size) VALUES (\(document), \(owner), \(widget), 'D', 'text', 2)
@@ -66,4 +66,33 @@ import TestSupport
         #expect(try await Self.counts(database, owner: leaving) == [0, 0, 0, 0, 0, 0])
         #expect(try await Self.counts(database, owner: staying) == [1, 1, 1, 1, 1, 1])
     }
+
+    /// `chat.widget.changed` (deleted) removes that widget's documents from Ingest, so they stop
+    /// counting against the customer's storage; the customer's other widget and other tenants keep theirs.
+    @Test func aDeletedWidgetsDocumentsAreErasedInIngest() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        let owner = UUID(), other = UUID()
+        try await Self.seed(database, owners: [owner, owner, other])
+        let widgets = try await database.withConnection(database.adminURL) { connection in
+            try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",
+                                       logger: Logger(label: "test")).collect().map { try $0.decode(UUID.self) }
+        }
+        #expect(widgets.count == 2)
+        let logger = Logger(label: "test")
+        for change in [WidgetChanged.Change.updated, .deleted] {
+            let envelope = try EventEnvelope(WidgetChanged(widgetID: widgets[0], change: change, allowedDomains: []), tenantID: owner)
+            try await PostgresClientBox(url: database.roleURL("contexo_ingest")).run { client in
+                try await client.withTransaction(logger: logger) { connection in try await Ingest.widgetRemoval(envelope, connection, logger) }
+            }
+            let left = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",
+                                           logger: logger).collect().map { try $0.decode(UUID.self) }
+            }
+            #expect(left == (change == .deleted ? [widgets[1]] : widgets), "\(change)")
+        }
+        #expect(try await Self.counts(database, owner: owner).suffix(2) == [1, 1], "the other widget's document and source stay")
+        #expect(try await Self.counts(database, owner: other).suffix(2) == [1, 1])
+    }
 }
+

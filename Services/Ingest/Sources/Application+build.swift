@@ -32,6 +32,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "ingest", logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
+            resources.consumer(of: .chat, handlers: [WidgetChanged.type: widgetRemoval], logger: logger),
             resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in
                 // One document per transaction, which may take minutes (a big PDF through a remote
                 // embedder); a replica that dies mid-document has its job claimed after jobClaimIdle
@@ -69,3 +70,15 @@ let accountErasure: EventHandler = { envelope, connection, logger in
     try await connection.query("DELETE FROM ingest.documents", logger: logger)
     try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
 }
+
+/// `chat.widget.changed` with `deleted`: the widget's documents (with their sources and chunks) go,
+/// so a deleted widget's knowledge stops counting against the customer's storage. Row-level
+/// security confines the delete to the tenant the event names.
+let widgetRemoval: EventHandler = { envelope, connection, logger in
+    guard let tenant = envelope.tenantID else { return }
+    let change = try envelope.decode(WidgetChanged.self)
+    guard change.change == .deleted else { return }
+    try await connection.setTenant(tenant, logger: logger)
+    try await connection.query("DELETE FROM ingest.documents WHERE widget_id = \(change.widgetID)", logger: logger)
+}
+
