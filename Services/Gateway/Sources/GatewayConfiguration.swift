@@ -16,7 +16,10 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     /// Where the document lives in the repository (and the image), relative to the working directory.
     public static let defaultOpenAPIFile = "Services/Gateway/Public/openapi.json"
     /// The body limit of document uploads (`/v1/documents`), which are files, not JSON.
-    public var maximumUploadBytes: Int = 20 << 20
+    public var maximumUploadBytes: Int = GatewayConfiguration.defaultMaximumUploadBytes
+    /// Ingest's default 20 MiB document limit plus room for multipart framing (Ingest reads a form
+    /// up to the document limit + 64 KiB), so a file Ingest accepts is never refused here first.
+    public static let defaultMaximumUploadBytes = (20 << 20) + (64 << 10)
     /// Origins the dashboard runs on (exact `scheme://host[:port]`); no others get CORS.
     public var dashboardOrigins: Set<String> = []
     /// Requests per minute per client IP on the public API.
@@ -117,7 +120,7 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             service: service, upstreams: upstreams, customerTokens: tokens, maximumJSONBodyBytes: bodyLimit)
         configuration.widgetScriptFile = reader.string("CONTEXO_WIDGET_SCRIPT_FILE", default: configuration.widgetScriptFile)
         configuration.openAPIFile = reader.string("CONTEXO_OPENAPI_FILE", default: configuration.openAPIFile)
-        configuration.maximumUploadBytes = reader.integer("CONTEXO_MAX_UPLOAD_BYTES", default: 20 << 20, in: 1024...(512 << 20))
+        configuration.maximumUploadBytes = reader.integer("CONTEXO_MAX_UPLOAD_BYTES", default: Self.defaultMaximumUploadBytes, in: 1024...(512 << 20))
         configuration.dashboardOrigins = reader.parsed(
             "CONTEXO_DASHBOARD_ORIGINS", required: false, expected: "a comma-separated list of origins like https://app.example.com"
         ) { raw in
