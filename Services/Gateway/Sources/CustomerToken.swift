@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Platform
 
 /// The claims of a Supabase-compatible access token that the gateway relies on. Everything else in
 /// the token (`user_metadata` above all) is ignored: it is user-editable and never authorises.
@@ -29,15 +30,5 @@ struct TokenHeader: Decodable {
             return nil
         }
         return try? JSONDecoder().decode(TokenHeader.self, from: data)
-    }
-}
-
-extension Data {
-    /// Decodes unpadded base64url (RFC 7515).
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !base64.contains("=") else { return nil }
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
     }
 }

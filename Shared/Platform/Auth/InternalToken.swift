@@ -78,14 +78,6 @@ public struct InternalTokenIssuer: Sendable {
     }
 }
 
-extension Data {
-    /// Base64url without padding (RFC 7515 §2).
-    func base64URLEncodedString() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-}
-
 /// Verifies internal tokens for one service.
 public struct InternalTokenVerifier: Sendable {
     public static let header = "X-Contexo-Internal-Token"

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Platform
 
 /// A visitor's session token (S5.3): `v1.<payload>.<signature>`, both base64url, the payload a JSON
 /// object binding the widget, the session and the issue and expiry times, the signature its
@@ -39,16 +40,16 @@ public struct VisitorToken: Sendable, Equatable {
         public func sign(_ token: VisitorToken) -> String {
             let payload = Payload(w: token.widgetID, s: token.sessionID, iat: Int64(token.issuedAt.timeIntervalSince1970),
                                   exp: Int64(token.expiresAt.timeIntervalSince1970))
-            let body = "v1." + Self.base64URL(try! JSONEncoder().encode(payload))
+            let body = "v1." + (try! JSONEncoder().encode(payload)).base64URLEncodedString()
             let signature = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: key)
-            return body + "." + Self.base64URL(Data(signature))
+            return body + "." + Data(signature).base64URLEncodedString()
         }
 
         /// The token's claims if it is genuine, for `widget`, and unexpired at `now`.
         public func verify(_ text: String, widget: UUID, now: Date = Date()) throws(Refusal) -> VisitorToken {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
             guard text.utf8.count <= 1024, parts.count == 3, parts[0] == "v1",
-                  let payloadData = Self.data(base64URL: parts[1]), let signature = Self.data(base64URL: parts[2]) else {
+                  let payloadData = Data(base64URL: parts[1]), let signature = Data(base64URL: parts[2]) else {
                 throw .malformed
             }
             let signed = Data("\(parts[0]).\(parts[1])".utf8)
@@ -61,18 +62,6 @@ public struct VisitorToken: Sendable, Equatable {
             return VisitorToken(widgetID: payload.w, sessionID: payload.s,
                                 issuedAt: Date(timeIntervalSince1970: Double(payload.iat)),
                                 expiresAt: Date(timeIntervalSince1970: Double(payload.exp)))
-        }
-
-        static func base64URL(_ data: Data) -> String {
-            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                .replacingOccurrences(of: "=", with: "")
-        }
-
-        static func data(base64URL text: Substring) -> Data? {
-            guard text.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), text.allSatisfy(\.isASCII) else { return nil }
-            var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            while base64.count % 4 != 0 { base64 += "=" }
-            return Data(base64Encoded: base64)
         }
     }
 }
