@@ -25,7 +25,7 @@ import TestSupport
     }
 
     private func run(_ server: PostgresServerProcess) async throws {
-        try await Self.withConnection(server.adminURL) { connection in
+        try await TestDatabase.withConnection(server.adminURL) { connection in
             try await connection.query("""
                 CREATE TABLE chat.probe_effects (event_id uuid NOT NULL, consumer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())
                 """, logger: Self.logger)
@@ -75,7 +75,7 @@ import TestSupport
         #expect(counts.0 == total && counts.1 == total, "applied \(counts.0) (\(counts.1) distinct) of \(total):\n\(logs)")
         let running = replicas.map(\.isRunning)
         #expect(running == [true, true], "a replica died:\n\(logs)")
-        let unpublished = try await Self.withConnection(server.adminURL) { connection in
+        let unpublished = try await TestDatabase.withConnection(server.adminURL) { connection in
             try await connection.query("SELECT count(*)::int FROM chat.outbox WHERE published_at IS NULL", logger: Self.logger)
                 .collect().first?.decode(Int.self) ?? -1
         }
@@ -91,7 +91,7 @@ import TestSupport
         var failures = 0
         while true {
             do {
-                try await withConnection(url) { connection in
+                try await TestDatabase.withConnection(url) { connection in
                     try await connection.query("BEGIN", logger: logger)
                     try await writer.enqueue(batch: envelopes.map { ($0, stream) }, on: connection, logger: logger)
                     try await connection.query("COMMIT", logger: logger)
@@ -108,7 +108,7 @@ import TestSupport
     }
 
     static func storedCount(_ envelopes: [EventEnvelope], url: DatabaseURL) async throws -> Int {
-        try await withConnection(url) { connection in
+        try await TestDatabase.withConnection(url) { connection in
             try await connection.query("SELECT count(*)::int FROM chat.outbox WHERE event_id = ANY(\(envelopes.map(\.id)))",
                                        logger: logger).collect().first?.decode(Int.self) ?? 0
         }
@@ -116,24 +116,12 @@ import TestSupport
 
     static func effectCounts(_ server: PostgresServerProcess) async throws -> (Int, Int) {
         do {
-            return try await withConnection(server.adminURL) { connection in
+            return try await TestDatabase.withConnection(server.adminURL) { connection in
                 try await connection.query("SELECT count(*)::int, count(DISTINCT event_id)::int FROM chat.probe_effects",
                                            logger: logger).collect().first?.decode((Int, Int).self) ?? (0, 0)
             }
         } catch {
             return (0, 0)
-        }
-    }
-
-    static func withConnection<T: Sendable>(_ url: DatabaseURL, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
-        do {
-            let result = try await body(connection)
-            try await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 }

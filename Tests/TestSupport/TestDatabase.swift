@@ -31,6 +31,14 @@ public struct TestDatabase: Sendable {
     public func withConnection<T: Sendable>(
         _ url: DatabaseURL, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
+        try await Self.withConnection(url, body)
+    }
+
+    /// Runs `body` on a fresh connection to any database `url` names (not only test databases).
+    @discardableResult
+    public static func withConnection<T: Sendable>(
+        _ url: DatabaseURL, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let connection = try await PostgresConnection.connect(
             configuration: try url.connectionConfiguration(), id: 1, logger: Self.logger)
         do {
