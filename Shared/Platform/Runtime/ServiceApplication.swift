@@ -37,7 +37,7 @@ public struct ServiceApplication: ApplicationProtocol {
                            onServerRunning: onServerRunning, logger: logger)
     }
 
-    public var responder: Responder { get async throws { try await base.responder } }
+    public var responder: Responder { base.responder }
     public var server: HTTPServerBuilder { base.server }
     public var eventLoopGroup: any EventLoopGroup { base.eventLoopGroup }
     public var configuration: ApplicationConfiguration { base.configuration }

@@ -59,7 +59,7 @@ struct CheckoutRoutes: Sendable {
         let expiresAt = Date().addingTimeInterval(Double(lifetime.components.seconds))
         let maximum = maximumOpenCheckouts
         let open = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('billing.checkout:' || \(customer)::text))",
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('contexo.billing.checkouts'), hashtext(\(customer)::text))",
                                        logger: logger)
             let open = try await connection.query(
                 "SELECT count(*)::int FROM billing.checkout_nonces WHERE consumed_at IS NULL AND expires_at > now()",
@@ -86,7 +86,7 @@ struct CheckoutRoutes: Sendable {
                 email: nil, redirectURL: redirectURL, expiresAt: expiresAt))
         } catch {
             do {
-                try await postgres.withTenantTransaction(customer, logger: logger) { connection in
+                _ = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
                     try await connection.query("DELETE FROM billing.checkout_nonces WHERE nonce_hash = \(nonce.hash)", logger: logger)
                 }
             } catch let cleanup {
