@@ -17,17 +17,19 @@ GATEWAY_BENCH_PATH=/v1/billing/plans
 GATEWAY_BENCH_SECONDS=${BENCH_SECONDS:-8}
 GATEWAY_BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 
-# gateway_bench_jwt SECRET AUDIENCE SUBJECT ISSUER SECONDS: an HS256 token (Supabase's shape, or
-# the gateway's internal one), valid for SECONDS.
+# gateway_bench_jwt customer|internal SECRET SUBJECT SECONDS: an HS256 token valid for SECONDS,
+# shaped like a Supabase access token (customer) or like the gateway's internal token for Billing.
 gateway_bench_jwt() {
     python3 - "$@" <<'PY'
 import base64, hashlib, hmac, json, sys, time
-secret, audience, subject, issuer, seconds = sys.argv[1:6]
+kind, secret, subject, seconds = sys.argv[1:5]
 def b64(data): return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 now = int(time.time())
-claims = {"aud": audience, "sub": subject, "iat": now, "exp": now + int(seconds), "role": "authenticated"}
-if issuer: claims["iss"] = issuer
-if audience != "authenticated": claims.update({"rid": "bench"}); del claims["role"]
+claims = {"sub": subject, "iat": now, "exp": now + int(seconds)}
+if kind == "customer":
+    claims.update({"aud": "authenticated", "role": "authenticated"})
+else:
+    claims.update({"aud": "billing", "iss": "contexo-gateway", "rid": "bench"})
 head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
 body = b64(json.dumps(claims).encode())
 signature = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
@@ -134,15 +136,20 @@ bench_gateway() {
     gateway_bench_wait "$billing"
     gateway_bench_wait "$gateway"
     gateway_bench_wait "$nginx_port"
-    internal=$(gateway_bench_jwt "$secret" billing "$customer" contexo-gateway 3600)
-    customer_token=$(gateway_bench_jwt "$jwt" authenticated "$customer" "" 3600)
-    for name in direct nginx gateway; do
-        local status
-        case $name in
-            direct) status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Contexo-Internal-Token: $internal" "http://127.0.0.1:$billing$GATEWAY_BENCH_PATH") ;;
-            nginx) status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Contexo-Internal-Token: $internal" "http://127.0.0.1:$nginx_port$GATEWAY_BENCH_PATH") ;;
-            gateway) status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $customer_token" "http://127.0.0.1:$gateway$GATEWAY_BENCH_PATH") ;;
+    internal=$(gateway_bench_jwt internal "$secret" "$customer" 3600)
+    customer_token=$(gateway_bench_jwt customer "$jwt" "$customer" 3600)
+    # gateway_bench_target NAME: the URL and credential header of one way in.
+    gateway_bench_target() {
+        case $1 in
+            direct) url="http://127.0.0.1:$billing$GATEWAY_BENCH_PATH"; header="X-Contexo-Internal-Token: $internal" ;;
+            nginx) url="http://127.0.0.1:$nginx_port$GATEWAY_BENCH_PATH"; header="X-Contexo-Internal-Token: $internal" ;;
+            gateway) url="http://127.0.0.1:$gateway$GATEWAY_BENCH_PATH"; header="Authorization: Bearer $customer_token" ;;
         esac
+    }
+    local url header status
+    for name in direct nginx gateway; do
+        gateway_bench_target "$name"
+        status=$(curl -s -o /dev/null -w '%{http_code}' -H "$header" "$url")
         [[ $status == 200 ]] || stack_die "$name: GET $GATEWAY_BENCH_PATH answered $status, not 200 (logs in $WORK/logs)"
     done
     if [[ -n ${BENCH_HOLD:-} ]]; then
@@ -159,12 +166,7 @@ bench_gateway() {
         ((round % 3 == 2)) && order=(nginx gateway direct)
         ((round % 3 == 0)) && order=(gateway direct nginx)
         for name in "${order[@]}"; do
-            local url header
-            case $name in
-                direct) url="http://127.0.0.1:$billing$GATEWAY_BENCH_PATH"; header="X-Contexo-Internal-Token: $internal" ;;
-                nginx) url="http://127.0.0.1:$nginx_port$GATEWAY_BENCH_PATH"; header="X-Contexo-Internal-Token: $internal" ;;
-                gateway) url="http://127.0.0.1:$gateway$GATEWAY_BENCH_PATH"; header="Authorization: Bearer $customer_token" ;;
-            esac
+            gateway_bench_target "$name"
             echo "throughput $(gateway_bench_wrk "$name" "$url" 32 "$header")" | tee -a "$results" | sed 's/^/  round '"$round"' /'
             echo "latency $(gateway_bench_wrk "$name" "$url" 1 "$header")" | tee -a "$results" | sed 's/^/  round '"$round"' /'
         done
