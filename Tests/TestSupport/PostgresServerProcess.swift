@@ -74,11 +74,9 @@ public final class PostgresServerProcess: @unchecked Sendable {
     /// The server's log (recovery messages and the like).
     public func log() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
-    /// Runs `script` in bash after sourcing stack.sh, off the cooperative pool.
+    /// Runs `script` in bash after sourcing stack.sh. The postmaster it starts outlives the script,
+    /// which is why this waits with ``ChildProcess`` and not Foundation's `Process`.
     private func stack(_ script: String) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "set -euo pipefail; source \"$REPO/scripts/lib/stack.sh\"; stack_use_postgres\n" + script]
         var environment = ProcessInfo.processInfo.environment
         environment["REPO"] = repository.path
         environment["STACK_NAME"] = "pg-fault"
@@ -89,33 +87,11 @@ public final class PostgresServerProcess: @unchecked Sendable {
         environment["ROLE_PASSWORD"] = rolePassword
         environment["DATABASE"] = database
         environment["BIN"] = binDirectory.path
-        process.environment = environment
-        // A file, not a pipe: a full pipe would block the script before it could exit.
-        let outputFile = directory.appendingPathComponent("stack-\(UUID().uuidString.prefix(8)).out")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputFile)
-        defer { try? output.close() }
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let status = await Self.exitStatus(of: process)
-        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw Failure(description: "stack.sh exited \(status): \(text)\n\(log().suffix(2000))") }
-    }
-
-    /// Waits for the child to exit. Foundation reaps its children from a SIGCHLD handler, but in the
-    /// test process that sometimes never happened (the child stayed a zombie and the termination
-    /// handler never ran), so this also reaps it with `waitpid` itself; whichever comes first wins.
-    private static func exitStatus(of process: Process) async -> Int32 {
-        let pid = process.processIdentifier
-        while true {
-            if !process.isRunning { return process.terminationStatus }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                // WIFEXITED / WEXITSTATUS, which Swift does not import as functions.
-                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-            }
-            try? await Task.sleep(for: .milliseconds(50))
+        let (ended, output) = try await ChildProcess.run(
+            "/bin/bash", ["-c", "set -euo pipefail; source \"$REPO/scripts/lib/stack.sh\"; stack_use_postgres\n" + script],
+            environment: environment, timeout: .seconds(120))
+        guard ended == .exited(0) else {
+            throw Failure(description: "stack.sh \(ended): \(String(decoding: output, as: UTF8.self))\n\(log().suffix(2000))")
         }
     }
 }

@@ -7,7 +7,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let port: Int
     private let binary: String
     private let directory: URL
-    private var process: Process?
+    private var process: ChildProcess?
 
     private let persistent: Bool
 
@@ -27,13 +27,11 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// Starts the server and waits until it accepts connections.
     public func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always",
-                             "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path]
-        try process.run()
-        self.process = process
+        process = try ChildProcess(binary, [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always",
+            "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path,
+        ])
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if canConnect() { return }
@@ -42,13 +40,10 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw CocoaError(.fileReadUnknown)
     }
 
-    /// Kills the server (SIGKILL: a crash, and children of the test process inherit a signal mask
-    /// that blocks SIGTERM) and waits for it to exit.
+    /// Kills the server (SIGKILL: a crash) and reaps it.
     public func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        self.process = nil
+        process?.stop()
+        process = nil
     }
 
     private func canConnect() -> Bool {

@@ -1,11 +1,12 @@
 import Foundation
+import Platform
 
 /// A real service executable started by a test, with its output captured to a file.
 public final class ServiceProcess: @unchecked Sendable {
     public let name: String
     public let port: Int
     public let logFile: URL
-    private let process: Process
+    private let process: ChildProcess
 
     /// Starts `binary` from `CONTEXO_TEST_BIN_DIR` with exactly `environment`.
     public init(binary: String, port: Int, environment: [String: String]) throws {
@@ -14,42 +15,27 @@ public final class ServiceProcess: @unchecked Sendable {
         name = binary
         self.port = port
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(binary)-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
-        process = Process()
-        process.executableURL = bin.appendingPathComponent(binary)
-        process.environment = environment
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        process = try ChildProcess(bin.appendingPathComponent(binary).path, environment: environment,
+                                   standardOutput: .file(logFile.path), standardError: .standardOutput)
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
     public var isRunning: Bool { process.isRunning }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) { process.signal(signal) }
 
-    /// Waits up to `timeout` for the process to exit; returns its status, or nil if it is still running.
+    /// Waits up to `timeout` for the process to exit; returns its status (128 + the signal if one
+    /// killed it), or nil if it is still running.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now >= deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
+        await process.wait(timeout: timeout)?.status
     }
 
     public func output() -> String {
         (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
-    /// Kills the process if it is still running.
-    public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
+    /// Kills the process if it is still running, and reaps it.
+    public func stop() { process.stop() }
 
     deinit { stop() }
 }

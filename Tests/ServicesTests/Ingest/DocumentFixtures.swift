@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// Small documents of every format, made by the tests themselves.
 enum DocumentFixtures {
@@ -35,7 +36,7 @@ enum DocumentFixtures {
     }
 
     /// A DOCX whose body has `paragraphs` (style, text); style nil for body text, e.g. "Heading1".
-    static func docx(_ paragraphs: [(style: String?, text: String)]) throws -> Data {
+    static func docx(_ paragraphs: [(style: String?, text: String)]) async throws -> Data {
         let body = paragraphs.map { paragraph in
             let properties = paragraph.style.map { "<w:pPr><w:pStyle w:val=\"\($0)\"/></w:pPr>" } ?? ""
             return "<w:p>\(properties)<w:r><w:t xml:space=\"preserve\">\(xmlEscape(paragraph.text))</w:t></w:r></w:p>"
@@ -44,12 +45,12 @@ enum DocumentFixtures {
             <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
             <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>\(body)</w:body></w:document>
             """
-        return try zip(["[Content_Types].xml": "<?xml version=\"1.0\"?><Types/>", "word/document.xml": document])
+        return try await zip(["[Content_Types].xml": "<?xml version=\"1.0\"?><Types/>", "word/document.xml": document])
     }
 
     /// A DOCX-shaped zip whose document.xml inflates to `megabytes` MB of zeros (compressed: ~1000×).
-    static func zipBomb(megabytes: Int) throws -> Data {
-        try python("""
+    static func zipBomb(megabytes: Int) async throws -> Data {
+        try await python("""
             import io, sys, zipfile
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
@@ -61,9 +62,9 @@ enum DocumentFixtures {
             """)
     }
 
-    static func zip(_ files: [String: String]) throws -> Data {
+    static func zip(_ files: [String: String]) async throws -> Data {
         let encoded = try JSONSerialization.data(withJSONObject: files).base64EncodedString()
-        return try python("""
+        return try await python("""
             import base64, io, json, sys, zipfile
             files = json.loads(base64.b64decode('\(encoded)'))
             buffer = io.BytesIO()
@@ -74,17 +75,11 @@ enum DocumentFixtures {
             """)
     }
 
-    private static func python(_ script: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FixtureError(description: "python3 exited \(process.terminationStatus)") }
-        return data
+    private static func python(_ script: String) async throws -> Data {
+        let (ended, output) = try await ChildProcess.run("python3", ["-c", script], standardError: .inherit,
+                                                         timeout: .seconds(60))
+        guard ended == .exited(0) else { throw FixtureError(description: "python3 \(ended)") }
+        return output
     }
 
     private static func xmlEscape(_ text: String) -> String {

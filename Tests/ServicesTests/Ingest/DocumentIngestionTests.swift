@@ -36,7 +36,7 @@ import TestSupport
             #expect(pdf.status == .accepted, "\(pdf.body)")
             let docx = try await IngestHarness.multipart(
                 client, owner: owner, widget: widget, filename: "handbook.docx", contentType: "application/octet-stream",
-                file: try DocumentFixtures.docx([("Heading1", "Holidays"), (nil, "Staff get 25 vacation days a year.")]))
+                file: try await DocumentFixtures.docx([("Heading1", "Holidays"), (nil, "Staff get 25 vacation days a year.")]))
             #expect(docx.status == .accepted, "\(docx.body)")
             #expect(docx.json["title"] as? String == "handbook.docx")
             let html = try await IngestHarness.upload(
