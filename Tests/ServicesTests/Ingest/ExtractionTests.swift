@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func docxParagraphsAndHeadingStylesAreRead() async throws {
-        let docx = try DocumentFixtures.docx([
+        let docx = try await DocumentFixtures.docx([
             ("Title", "Employee handbook"), ("Heading2", "Holidays"), (nil, "Everyone gets 25 days & public holidays."),
         ])
         let document = try await extractor.extract(docx, format: .docx)
@@ -96,12 +96,33 @@ import Testing
     }
 
     @Test func aZipBombFailsWithAReasonAndQuickly() async throws {
-        let bomb = try DocumentFixtures.zipBomb(megabytes: 64)
+        let bomb = try await DocumentFixtures.zipBomb(megabytes: 64)
         #expect(bomb.count < 1 << 20, "the bomb is small on the wire: \(bomb.count) bytes")
         let failure = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(bomb, format: .docx) }
         #expect(failure?.reason.contains("zip bomb") == true, "\(String(describing: failure))")
         let notZip = await #expect(throws: ExtractionFailure.self) { try await extractor.extract(Data("PK?".utf8), format: .docx) }
         #expect(notZip?.reason.contains("not a DOCX") == true)
+    }
+
+    /// The converters' limits are in force (dash once silently dropped two of them), and the
+    /// kernel holds a converter to each: memory, output size and time.
+    @Test func convertersRunUnderEveryLimit() async throws {
+        let sandbox = Sandbox(timeLimit: .seconds(7), memoryLimitBytes: 256 << 20, outputLimitBytes: 1 << 20)
+        let limits = try await sandbox.run("/bin/sh", ["-c", "ulimit -t; ulimit -v; ulimit -f"])
+        #expect(limits.succeeded)
+        #expect(String(decoding: limits.output, as: UTF8.self) == "7\n262144\n2049\n")
+
+        let hog = try await sandbox.run("python3", ["-c", "bytearray(512 << 20)"])
+        #expect(!hog.succeeded && !hog.timedOut, "a 512 MiB allocation under a 256 MiB limit must fail")
+
+        let flood = try await sandbox.run("head", ["-c", "4000000", "/dev/zero"])
+        #expect(flood.outputTruncated && !flood.succeeded)
+        #expect(flood.output.count <= (1 << 20) + 512, "the kernel stopped the writer at the cap: \(flood.output.count) bytes")
+
+        var quick = sandbox
+        quick.timeLimit = .seconds(1)
+        let sleeper = try await quick.run("sleep", ["30"])
+        #expect(sleeper.timedOut && sleeper.signalled && !sleeper.succeeded)
     }
 
     @Test func binaryOrOversizedTextFailsWithAReason() async throws {

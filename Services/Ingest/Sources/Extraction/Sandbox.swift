@@ -1,10 +1,13 @@
 import Foundation
+import Platform
 
-/// Runs a converter (pdftotext, unzip) on an untrusted file as a separate process with limits: CPU
-/// seconds and address space by `ulimit`, wall time by a kill, and output by a cap after which the
-/// process is killed. A hostile file can make the converter fail, never this service.
+/// Runs a converter (pdftotext, unzip) on an untrusted file as a separate process with limits
+/// the kernel enforces: CPU seconds, address space and output size by `ulimit` (past the output cap
+/// the converter gets SIGXFSZ), and wall time by a kill. A hostile file can make the converter
+/// fail, never this service.
 ///
-/// The process is waited for on a Dispatch thread, never on the cooperative pool.
+/// The converter writes to a private temporary file and is waited for with ``ChildProcess``, which
+/// holds no thread while it runs.
 struct Sandbox: Sendable {
     var timeLimit: Duration = .seconds(30)
     var memoryLimitBytes: Int = 512 << 20
@@ -22,66 +25,35 @@ struct Sandbox: Sendable {
         var succeeded: Bool { !signalled && status == 0 && !outputTruncated }
     }
 
-    func run(_ executable: String, _ arguments: [String]) async throws -> Outcome {
+    /// The shell prologue that sets the limits and then becomes the converter. dash, Debian's
+    /// `/bin/sh`, takes one limit per `ulimit` (`ulimit -t 30 -v 1` is "too many arguments" and sets
+    /// neither) and counts `-f` in 512-byte blocks. A limit that cannot be set stops the run.
+    var limitsScript: String {
         let seconds = max(1, Int(timeLimit.components.seconds))
-        let script = "ulimit -t \(seconds) -v \(memoryLimitBytes / 1024) 2>/dev/null; exec \"$@\""
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, "sandbox", executable] + arguments
-        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        let limit = outputLimitBytes
-        let wallMilliseconds = Int(timeLimit.components.seconds) * 1000
-            + Int(timeLimit.components.attoseconds / 1_000_000_000_000_000)
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: ExtractionFailure("\(executable) could not be started: \(error)"))
-                    return
-                }
-                let expired = Flag()
-                let timer = DispatchWorkItem {
-                    guard process.isRunning else { return }
-                    expired.set()
-                    kill(process.processIdentifier, SIGKILL)
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(wallMilliseconds), execute: timer)
-                var output = Data()
-                var truncated = false
-                let reader = stdout.fileHandleForReading
-                while true {
-                    let piece = reader.availableData
-                    if piece.isEmpty { break }
-                    output.append(piece)
-                    if output.count > limit {
-                        truncated = true
-                        kill(process.processIdentifier, SIGKILL)
-                        break
-                    }
-                }
-                process.waitUntilExit()
-                timer.cancel()
-                let signalled = process.terminationReason == .uncaughtSignal
-                // SIGXCPU (the CPU limit) counts as running out of time too.
-                let timedOut = expired.isSet || (signalled && process.terminationStatus == SIGXCPU)
-                continuation.resume(returning: Outcome(
-                    output: output, status: process.terminationStatus, signalled: signalled, timedOut: timedOut,
-                    outputTruncated: truncated))
-            }
-        }
+        return "ulimit -t \(seconds) && ulimit -v \(memoryLimitBytes / 1024) && ulimit -f \(outputLimitBytes / 512 + 1) && exec \"$@\""
     }
 
-    /// A one-way flag shared by the reader and the timer.
-    private final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
+    func run(_ executable: String, _ arguments: [String]) async throws -> Outcome {
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("contexo-ingest-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess("/bin/sh", ["-c", limitsScript, "sandbox", executable] + arguments,
+                                     environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"],
+                                     standardOutput: .file(outputPath))
+        } catch {
+            throw ExtractionFailure("\(executable) could not be started: \(error)")
+        }
+        let waited = await child.wait(timeout: timeLimit)
+        let ended = waited ?? child.stop()
+        let output = FileManager.default.contents(atPath: outputPath) ?? Data()
+        let signal: Int32? = if case .signalled(let number) = ended { number } else { nil }
+        return Outcome(
+            output: output, status: signal ?? ended.status, signalled: signal != nil,
+            // SIGXCPU (the CPU limit) counts as running out of time too.
+            timedOut: waited == nil || signal == SIGXCPU,
+            outputTruncated: output.count > outputLimitBytes || signal == SIGXFSZ)
     }
 
     /// Writes `bytes` to a private temporary file for the converter, removed after `body`.
