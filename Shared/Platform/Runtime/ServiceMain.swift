@@ -21,6 +21,9 @@ public enum ServiceMain {
         configuration load: (inout ConfigurationReader) -> Configuration,
         application makeApplication: (Configuration, Logger) async throws -> App
     ) async -> Never {
+        // A write to a socket its peer closed must be an error, not the end of the process. NIO
+        // ignores SIGPIPE when it opens its first socket; a hiredis write may come before that.
+        _ = signal(SIGPIPE, SIG_IGN)
         var reader = ConfigurationReader()
         let configuration = load(&reader)
         do {
