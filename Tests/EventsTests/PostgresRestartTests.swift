@@ -9,7 +9,7 @@ import TestSupport
 /// Postgres crashes (every backend killed, no checkpoint) and comes back while events are being
 /// written, relayed and consumed by two service replicas in processes of their own: every committed
 /// event is still applied exactly once, and neither replica dies or stalls.
-@Suite(.serialized) struct PostgresRestartTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct PostgresRestartTests {
     static let logger = Logger(label: "test.pg-restart")
 
     @Test func eventsSurviveAPostgresCrashAndRestartExactlyOnce() async throws {
@@ -25,7 +25,7 @@ import TestSupport
     }
 
     private func run(_ server: PostgresServerProcess) async throws {
-        try await TestDatabase.withConnection(server.adminURL) { connection in
+        try await Self.inTime(server.adminURL) { connection in
             try await connection.query("""
                 CREATE TABLE chat.probe_effects (event_id uuid NOT NULL, consumer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())
                 """, logger: Self.logger)
@@ -75,13 +75,22 @@ import TestSupport
         #expect(counts.0 == total && counts.1 == total, "applied \(counts.0) (\(counts.1) distinct) of \(total):\n\(logs)")
         let running = replicas.map(\.isRunning)
         #expect(running == [true, true], "a replica died:\n\(logs)")
-        let unpublished = try await TestDatabase.withConnection(server.adminURL) { connection in
+        let unpublished = try await Self.inTime(server.adminURL) { connection in
             try await connection.query("SELECT count(*)::int FROM chat.outbox WHERE published_at IS NULL", logger: Self.logger)
                 .collect().first?.decode(Int.self) ?? -1
         }
         #expect(unpublished == 0)
         #expect(server.log().contains("database system was interrupted") || server.log().contains("redo"),
                 "the restart should have replayed the WAL")
+    }
+
+    /// `TestDatabase.withConnection` that gives up after 20 s. Across the crash a connection attempt
+    /// or its query once waited forever (the runner idle with no socket open, so nothing would ever
+    /// answer it); a deadline turns that into a failed attempt the caller retries.
+    static func inTime<T: Sendable>(
+        _ url: DatabaseURL, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withDeadline(.seconds(20)) { try await TestDatabase.withConnection(url, body) }
     }
 
     /// Writes `envelopes` to chat.outbox in one transaction, retrying until it is committed;
@@ -91,7 +100,7 @@ import TestSupport
         var failures = 0
         while true {
             do {
-                try await TestDatabase.withConnection(url) { connection in
+                try await Self.inTime(url) { connection in
                     try await connection.query("BEGIN", logger: logger)
                     try await writer.enqueue(batch: envelopes.map { ($0, stream) }, on: connection, logger: logger)
                     try await connection.query("COMMIT", logger: logger)
@@ -108,7 +117,7 @@ import TestSupport
     }
 
     static func storedCount(_ envelopes: [EventEnvelope], url: DatabaseURL) async throws -> Int {
-        try await TestDatabase.withConnection(url) { connection in
+        try await Self.inTime(url) { connection in
             try await connection.query("SELECT count(*)::int FROM chat.outbox WHERE event_id = ANY(\(envelopes.map(\.id)))",
                                        logger: logger).collect().first?.decode(Int.self) ?? 0
         }
@@ -116,7 +125,7 @@ import TestSupport
 
     static func effectCounts(_ server: PostgresServerProcess) async throws -> (Int, Int) {
         do {
-            return try await TestDatabase.withConnection(server.adminURL) { connection in
+            return try await Self.inTime(server.adminURL) { connection in
                 try await connection.query("SELECT count(*)::int, count(DISTINCT event_id)::int FROM chat.probe_effects",
                                            logger: logger).collect().first?.decode((Int, Int).self) ?? (0, 0)
             }
