@@ -9,7 +9,7 @@ import Testing
 
 /// ES256 keys from a live JWKS endpoint: rotation refreshes on an unknown kid, and algorithm
 /// confusion is refused.
-@Suite struct CustomerTokenVerifierTests {
+@Suite(.timeLimit(.minutes(5))) struct CustomerTokenVerifierTests {
     final class KeySet: @unchecked Sendable {
         private let lock = NSLock()
         private var keys: [(String, ES256PrivateKey)] = []
@@ -46,7 +46,9 @@ import Testing
         try await withLiveServer(router) { port in
             let verifier = await CustomerTokenVerifier(
                 settings: .init(hmacSecret: "shared-secret-that-is-long-enough-000", jwksURL: URL(string: "http://127.0.0.1:\(port)/jwks.json"),
-                                issuer: "https://project.supabase.co/auth/v1", refreshInterval: .zero),
+                                issuer: "https://project.supabase.co/auth/v1", refreshInterval: .zero,
+                                // Generous: the whole suite shares two cores, and a slow fetch is not what this tests.
+                                fetchTimeout: .seconds(30)),
                 httpClient: HTTPClient.shared, logger: Logger(label: "test.jwks"))
             #expect(try await verifier.verify(try await Self.sign(first, kid: "k1", customer: customer)).id == customer)
             // A token from a key not published yet: refused after one refresh.

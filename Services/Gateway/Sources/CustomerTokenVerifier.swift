@@ -18,6 +18,8 @@ actor CustomerTokenVerifier {
         var issuer: String?
         var leeway: TimeInterval = 30
         var refreshInterval: Duration = .seconds(60)
+        /// How long one JWKS fetch may take before the old keys are kept.
+        var fetchTimeout: TimeAmount = .seconds(3)
     }
 
     private let settings: Settings
@@ -106,7 +108,7 @@ actor CustomerTokenVerifier {
         do {
             var request = HTTPClientRequest(url: url.absoluteString)
             request.headers.add(name: "Accept", value: "application/json")
-            let response = try await httpClient.execute(request, timeout: .seconds(3))
+            let response = try await httpClient.execute(request, timeout: settings.fetchTimeout)
             guard response.status == .ok else { throw JWKSFetchError(status: Int(response.status.code)) }
             let body = try await response.body.collect(upTo: 1 << 20)
             let jwks = try JSONDecoder().decode(JWKS.self, from: Data(buffer: body))
