@@ -4,7 +4,7 @@ import Testing
 
 /// Pins the wire format of every event: a change to a field name, a type or a date format shows up
 /// as a diff of `Golden/<type>.json`. Regenerate deliberately with `CONTEXO_UPDATE_GOLDEN=1`.
-@Suite struct GoldenEventTests {
+@Suite(.timeLimit(.minutes(5))) struct GoldenEventTests {
     static let eventID = UUID(uuidString: "5f0b2a4e-9c1d-4f3e-8a6b-1d2c3e4f5a6b")!
     static let tenant = UUID(uuidString: "8d3f6a2e-1c4b-4e8f-9a51-0f2b7c9d1e44")!
     static let widget = UUID(uuidString: "0e9a7c55-3b1f-4c2d-9e8f-7a6b5c4d3e2f")!

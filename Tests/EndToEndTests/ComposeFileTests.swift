@@ -5,7 +5,7 @@ import TestSupport
 
 /// There is no Docker engine here: compose.yaml is validated against the Compose specification's
 /// schema and checked to run every executable the package builds.
-@Suite struct ComposeFileTests {
+@Suite(.timeLimit(.minutes(5))) struct ComposeFileTests {
     @Test func composeFileIsValidAndRunsEveryExecutable() async throws {
         let stack = try TestStack.current()
         let schema = stack.repository.deletingLastPathComponent()

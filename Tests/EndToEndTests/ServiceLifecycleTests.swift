@@ -6,7 +6,7 @@ import TestSupport
 
 /// The real executables: start-up, readiness, traceable builds, JSON logs, graceful shutdown and
 /// restarting one service while the others keep serving.
-@Suite(.serialized) struct ServiceLifecycleTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ServiceLifecycleTests {
     @Test func allFourServicesStartBecomeReadyAndRestartOneAtATime() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }

@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// Outbox → stream → inbox against the real Postgres and Redis: nothing lost, nothing applied twice.
-@Suite(.serialized) struct ExactlyOnceTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ExactlyOnceTests {
     @Test func tenThousandEventsAreAppliedExactlyOnceAcrossTwoReplicas() async throws {
         let harness = try await EventHarness.make()
         defer { Task { await harness.database.drop() } }

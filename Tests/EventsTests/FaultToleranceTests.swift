@@ -7,7 +7,7 @@ import Testing
 import TestSupport
 
 /// Redis outages, poison events and unknown event types: the stream keeps flowing and nothing is lost.
-@Suite(.serialized) struct FaultToleranceTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct FaultToleranceTests {
     @Test func eventsPublishedWhileRedisIsDownArriveWhenItReturns() async throws {
         let server = try RedisServerProcess(persistent: true)
         try await server.start()

@@ -6,7 +6,7 @@ import TestSupport
 @testable import Platform
 
 /// Serialized: roles are cluster-wide, and two migrators refreshing the same role at once collide.
-@Suite(.serialized) struct MigratorTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct MigratorTests {
     let logger = Logger(label: "test.migrate")
 
     func roles(_ stack: TestStack) throws -> [ServiceRole] {

@@ -8,7 +8,7 @@ import TestSupport
 
 /// S1.1: tenant isolation is enforced by the database. These tests read the catalog of the migrated
 /// template and log in as the services' own roles.
-@Suite struct RowLevelSecurityTests {
+@Suite(.timeLimit(.minutes(5))) struct RowLevelSecurityTests {
     let logger = Logger(label: "test.rls")
     static let serviceSchemas = ["chat", "ingest", "billing"]
 

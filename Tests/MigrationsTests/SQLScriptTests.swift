@@ -1,7 +1,7 @@
 import Testing
 @testable import Migrations
 
-@Suite struct SQLScriptTests {
+@Suite(.timeLimit(.minutes(5))) struct SQLScriptTests {
     @Test func splitsOnlyOnTopLevelSemicolons() {
         let script = """
         -- a comment; not a statement

@@ -1,7 +1,7 @@
 import Testing
 @testable import Platform
 
-@Suite struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(5))) struct ConfigurationTests {
     @Test func everyMissingVariableIsNamedOnce() {
         var reader = ConfigurationReader(environment: [:])
         _ = ServiceConfiguration.read(from: &reader, defaultPort: 8081)

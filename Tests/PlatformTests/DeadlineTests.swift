@@ -1,7 +1,7 @@
 import Testing
 @testable import Platform
 
-@Suite struct DeadlineTests {
+@Suite(.timeLimit(.minutes(5))) struct DeadlineTests {
     @Test func returnsTheResultInTime() async throws {
         #expect(try await withDeadline(.seconds(5)) { 42 } == 42)
     }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Platform
 
-@Suite struct InternalTokenTests {
+@Suite(.timeLimit(.minutes(5))) struct InternalTokenTests {
     let secret = String(repeating: "k", count: 40)
     let customer = UUID()
     let plan = PlanContext(plan: "pro", status: "active",

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import Platform
 
-@Suite struct RedisClientTests {
+@Suite(.timeLimit(.minutes(5))) struct RedisClientTests {
     func withClient(_ body: (RedisClient) async throws -> Void) async throws {
         let client = RedisClient(endpoint: try TestStack.current().redis)
         do {

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 @testable import Platform
 
-@Suite struct ServiceRouterTests {
+@Suite(.timeLimit(.minutes(5))) struct ServiceRouterTests {
     struct Down: Error {}
 
     func makeApp(readiness: [DependencyCheck], verifier: InternalTokenVerifier? = nil) -> some ApplicationProtocol {

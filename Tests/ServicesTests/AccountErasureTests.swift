@@ -10,7 +10,7 @@ import TestSupport
 
 /// `account.deleted` erases the tenant's data in Chat and Ingest, and nobody else's: the handlers
 /// run as each service's own role, in a transaction, as the consumer runs them.
-@Suite struct AccountErasureTests {
+@Suite(.timeLimit(.minutes(5))) struct AccountErasureTests {
     static func seed(_ database: TestDatabase, owners: [UUID]) async throws {
         try await database.withConnection(database.adminURL) { connection in
             for owner in owners {

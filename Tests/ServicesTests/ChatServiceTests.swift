@@ -8,7 +8,7 @@ import PostgresNIO
 import Testing
 import TestSupport
 
-@Suite struct ChatServiceTests {
+@Suite(.timeLimit(.minutes(5))) struct ChatServiceTests {
     @Test func widgetsAreListedOnlyForTheVerifiedCustomer() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }

@@ -9,7 +9,7 @@ import TestSupport
 @testable import Gateway
 
 /// CORS by surface and rate limits before any work, at the gateway.
-@Suite struct GatewayEdgeTests {
+@Suite(.timeLimit(.minutes(5))) struct GatewayEdgeTests {
     let dashboard = "https://app.contexo.test"
     let suite = GatewayTests()
 

@@ -12,7 +12,7 @@ import TestSupport
 
 /// S3.2: after verifying the customer's token the gateway attaches their plan and quota context,
 /// read from Billing, cached, and dropped as soon as Billing announces a change.
-@Suite struct GatewayPlanContextTests {
+@Suite(.timeLimit(.minutes(5))) struct GatewayPlanContextTests {
     /// A fake Billing (entitlements per customer, counting lookups) that is also the fake Chat
     /// (reporting the plan it received in the internal token).
     final class Upstream: Sendable {

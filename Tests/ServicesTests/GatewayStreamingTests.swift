@@ -13,7 +13,7 @@ import TestSupport
 
 /// The gateway passes server-sent events through unbuffered, tells Chat the visitor's IP (a
 /// client's own claim to it is dropped), and lets uploads be larger than JSON bodies.
-@Suite struct GatewayStreamingTests {
+@Suite(.timeLimit(.minutes(5))) struct GatewayStreamingTests {
     static let widget = UUID()
 
     /// Opened by the test once it has read the first event through the gateway.
@@ -112,7 +112,7 @@ import TestSupport
 }
 
 /// The widget script: servable to any site (its one cross-origin resource), typed exactly, cached.
-@Suite struct WidgetScriptTests {
+@Suite(.timeLimit(.minutes(5))) struct WidgetScriptTests {
     @Test func theWidgetScriptLoadsOnOtherSitesAndRevalidates() async throws {
         try await withLiveServer(GatewayTests.upstreamRouter()) { port in
             try await GatewayTests().gateway(upstreamPort: port).test(.router) { client in

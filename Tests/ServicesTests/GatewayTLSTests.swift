@@ -9,7 +9,7 @@ import TestSupport
 /// S2.1: when the gateway terminates HTTPS itself it speaks TLS 1.2 and 1.3 only. Checked from the
 /// outside with `openssl s_client`, the way an auditor would, with the client's own floor lowered so
 /// a refusal can only come from the server.
-@Suite struct GatewayTLSTests {
+@Suite(.timeLimit(.minutes(5))) struct GatewayTLSTests {
     /// Runs a command without holding a thread (the server it talks to runs in this process);
     /// returns its exit status and combined output.
     static func run(_ arguments: [String], input: String = "") async throws -> (Int32, String) {

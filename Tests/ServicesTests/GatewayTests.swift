@@ -13,7 +13,7 @@ import TestSupport
 @testable import Gateway
 
 /// The gateway in front of a fake upstream that reports what it received.
-@Suite struct GatewayTests {
+@Suite(.timeLimit(.minutes(5))) struct GatewayTests {
     static let jwtSecret = "customer-jwt-secret-0123456789abcdef!!"
 
     /// What the fake upstream saw.

@@ -8,7 +8,7 @@ import Platform
 import Testing
 import TestSupport
 
-@Suite struct IngestAndBillingServiceTests {
+@Suite(.timeLimit(.minutes(5))) struct IngestAndBillingServiceTests {
     @Test func documentsAreListedOnlyForTheVerifiedCustomer() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }

@@ -14,7 +14,7 @@ import TestSupport
 /// The OpenAPI document (Services/Gateway/Public/openapi.json) against the code: every route the
 /// public can reach through the gateway is described, every described operation is served, and no
 /// service route outside `/internal/` is left unreachable.
-@Suite struct OpenAPIParityTests {
+@Suite(.timeLimit(.minutes(5))) struct OpenAPIParityTests {
     typealias Route = ServiceApplication.Route
 
     /// Path namespaces the gateway forwards to the services (everything else it serves itself).

@@ -10,7 +10,7 @@ import TestSupport
 /// Text that Swift and Postgres count or store differently is a clear 422, never a 500: a NUL
 /// character (no `text` column can hold one) and combining marks (one Swift `Character`, several
 /// code points for `char_length`). Found by reading the routes against the schema's CHECKs.
-@Suite struct TextInputTests {
+@Suite(.timeLimit(.minutes(5))) struct TextInputTests {
     /// "é" as e + U+0301: one Character, two code points.
     static func combining(_ count: Int) -> String { String(repeating: "e\u{301}", count: count) }
 

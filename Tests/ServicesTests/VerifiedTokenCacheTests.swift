@@ -3,7 +3,7 @@ import Testing
 @testable import Gateway
 
 /// The gateway remembers tokens that verified, for at most a minute and never past their expiry.
-@Suite struct VerifiedTokenCacheTests {
+@Suite(.timeLimit(.minutes(5))) struct VerifiedTokenCacheTests {
     @Test func aVerifiedTokenIsRememberedUntilItExpiresOrAMinutePasses() {
         let cache = VerifiedTokenCache(maximumAge: 60, capacity: 3)
         let now = Date()

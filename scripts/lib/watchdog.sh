@@ -14,13 +14,21 @@ watchdog_run() {
     shift 3
     local pid status=0 started=$SECONDS
     mkdir -p -- "$(dirname -- "$transcript")"
-    setsid --wait "$@" > >(tee -- "$transcript") 2>&1 &
+    # Line-buffered: a runner writing into a pipe otherwise holds its last lines back, and a hung
+    # one never writes them.
+    setsid --wait stdbuf -oL -eL "$@" > >(tee -- "$transcript") 2>&1 &
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
         if ((SECONDS - started >= limit)); then
-            watchdog_report "$limit" "$transcript" "$dumps" "$pid"
-            kill -KILL -- "-$pid" 2>/dev/null
+            # Frozen first, so the dump is one moment and nothing writes after the report. By
+            # session: swift test starts the runner in a process group of its own.
+            pkill -STOP -s "$pid" 2>/dev/null
+            watchdog_dump "$dumps" "$pid"
+            pkill -KILL -s "$pid" 2>/dev/null
+            pkill -CONT -s "$pid" 2>/dev/null
             wait "$pid" 2>/dev/null
+            sleep 1 # let tee drain
+            watchdog_report "$limit" "$transcript" "$dumps"
             return 124
         fi
         sleep 2
@@ -29,19 +37,36 @@ watchdog_run() {
     return "$status"
 }
 
-# watchdog_report SECONDS TRANSCRIPT DUMP_DIR SESSION: what a hung run was doing, briefly on the
-# terminal (CI shows the tail) and in full in DUMP_DIR.
-watchdog_report() {
-    local limit=$1 transcript=$2 dumps=$3 session=$4 runner dump
+# watchdog_dump DUMP_DIR SESSION: every thread of each Swift test runner in SESSION, with gdb.
+watchdog_dump() {
+    local dumps=$1 session=$2 runner
     mkdir -p -- "$dumps"
-    stack_log "HUNG: still running after ${limit}s; dumping its threads into $dumps"
-    command -v gdb >/dev/null 2>&1 || stack_apt_install gdb || true
+    command -v gdb >/dev/null 2>&1 || (stack_apt_install gdb) >/dev/null 2>&1 || true
     for runner in $(pgrep -s "$session" -f 'PackageTests\.xctest' || true); do
-        dump=$dumps/threads-$runner.txt
-        timeout 300 gdb -p "$runner" -batch -ex 'thread apply all bt' 2>&1 | swift demangle --simplified >"$dump" || true
+        timeout 300 gdb -p "$runner" -batch -ex 'thread apply all bt' 2>&1 |
+            swift demangle --simplified >"$dumps/threads-$runner.txt" || true
+    done
+}
+
+# watchdog_report SECONDS TRANSCRIPT DUMP_DIR: what a hung run was doing, briefly on the terminal
+# (CI shows the tail) and in full in DUMP_DIR.
+watchdog_report() {
+    local limit=$1 transcript=$2 dumps=$3 dump
+    stack_log "HUNG: swift test was still running after ${limit}s and was killed"
+    # Swift Testing prints "◇ Test NAME started." and then "✔ Test NAME passed" or "✘ Test NAME
+    # failed"; the names left over are the tests that never ended.
+    stack_log "tests that started and never finished:"
+    awk '
+        /◇ Test .* started\./ { name = $0; sub(/.*◇ Test /, "", name); sub(/ started\..*/, "", name); open[name]++ }
+        /[✔✘] Test .* (passed|failed)/ { name = $0; sub(/.*[✔✘] Test /, "", name); sub(/ (passed|failed).*/, "", name); open[name]-- }
+        END { for (name in open) if (open[name] > 0) print "  " name }
+    ' "$transcript" | head -40 >&2 || true
+    for dump in "$dumps"/threads-*.txt; do
+        [[ -f $dump ]] || continue
         # Where each thread is in our code (its innermost frame in Shared/, Services/ or Tests/),
-        # counted, so the tail of a CI log says where the run stuck.
-        stack_log "test runner $runner: threads by their innermost frame in our code (all frames: $dump):"
+        # counted, so the tail of a CI log says where the run stuck. Tasks waiting on nothing hold
+        # no thread and show only in the list above.
+        stack_log "threads by their innermost frame in our code (all frames: $dump):"
         awk -v repo="$REPO/" '
             /^Thread / { searching = 1; next }
             searching && index($0, " at " repo) && !index($0, "/.build/") {
@@ -51,12 +76,4 @@ watchdog_report() {
             }
         ' "$dump" | sort | uniq -c | sort -rn | head -25 >&2 || true
     done
-    # Swift Testing prints "◇ Test NAME started." and then "✔ Test NAME passed" or "✘ Test NAME
-    # failed"; the names left over are the tests that never ended.
-    stack_log "tests that started and never finished:"
-    awk '
-        /◇ Test .* started\./ { name = $0; sub(/.*◇ Test /, "", name); sub(/ started\..*/, "", name); open[name]++ }
-        /[✔✘] Test .* (passed|failed)/ { name = $0; sub(/.*[✔✘] Test /, "", name); sub(/ (passed|failed).*/, "", name); open[name]-- }
-        END { for (name in open) if (open[name] > 0) print "  " name }
-    ' "$transcript" | head -40 >&2 || true
 }

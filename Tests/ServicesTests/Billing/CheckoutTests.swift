@@ -9,7 +9,7 @@ import Testing
 import TestSupport
 
 /// `POST /v1/billing/checkout` through Billing's real Lemon Squeezy client and a fake provider.
-@Suite struct CheckoutTests {
+@Suite(.timeLimit(.minutes(5))) struct CheckoutTests {
     @Test func aCheckoutCarriesTheCustomerAndAFreshNonceAndStoresOnlyItsHash() async throws {
         let harness = try await BillingHarness.make()
         defer { Task { await harness.database.drop() } }

@@ -12,7 +12,7 @@ import TestSupport
 
 /// Billing's changes reach Chat's and Ingest's own copies through the real events runtime:
 /// Billing's outbox relay → Redis stream → each service's consumer group → its inbox and tables.
-@Suite struct EntitlementPropagationTests {
+@Suite(.timeLimit(.minutes(5))) struct EntitlementPropagationTests {
     typealias F = LemonSqueezyFixtures
 
     /// [chat limits, ingest limits, chat credits granted/revoked/debt], as text.

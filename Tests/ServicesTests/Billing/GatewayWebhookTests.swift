@@ -12,7 +12,7 @@ import TestSupport
 
 /// Lemon Squeezy → gateway `/webhooks/lemonsqueezy` → Billing: the raw bytes arrive untouched (the
 /// signature verifies over them), without any customer token.
-@Suite struct GatewayWebhookTests {
+@Suite(.timeLimit(.minutes(5))) struct GatewayWebhookTests {
     @Test func theGatewayForwardsTheRawBodySoTheSignatureStillVerifies() async throws {
         let harness = try await BillingHarness.make()
         defer { Task { await harness.database.drop() } }

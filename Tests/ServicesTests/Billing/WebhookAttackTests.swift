@@ -8,7 +8,7 @@ import TestSupport
 
 /// S6.2–S6.4: forged, altered, replayed and re-targeted deliveries change nothing.
 /// Each test snapshots every money table and the outbox before the attack and compares after.
-@Suite struct WebhookAttackTests {
+@Suite(.timeLimit(.minutes(5))) struct WebhookAttackTests {
     typealias F = LemonSqueezyFixtures
 
     @Test func forgedAndAlteredDeliveriesAreRejectedBeforeParsing() async throws {

@@ -8,7 +8,7 @@ import TestSupport
 
 /// Verified deliveries through a subscription's life and a credit pack's, with the entitlement
 /// snapshot and the published events checked at each step.
-@Suite struct WebhookLifecycleTests {
+@Suite(.timeLimit(.minutes(5))) struct WebhookLifecycleTests {
     typealias F = LemonSqueezyFixtures
 
     @Test func aPaidSubscriptionThenAnUpgradeThenARefund() async throws {

@@ -12,7 +12,7 @@ import Testing
 /// The streaming answer clients against local fake servers speaking Gemini's and OpenAI's
 /// documented wire formats (CRLF framing, thought parts, comments, `[DONE]`, both error shapes),
 /// and the server-sent-event parser they share.
-@Suite struct AnswerProviderTests {
+@Suite(.timeLimit(.minutes(5))) struct AnswerProviderTests {
     /// One request a fake provider received.
     struct Recorded: Sendable {
         var path: String

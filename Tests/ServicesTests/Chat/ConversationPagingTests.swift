@@ -7,7 +7,7 @@ import TestSupport
 
 /// The customer's conversation list pages through every session exactly once, even when many
 /// started in the same second or the same microsecond, and answers only for the customer's own widget.
-@Suite struct ConversationPagingTests {
+@Suite(.timeLimit(.minutes(5))) struct ConversationPagingTests {
     @Test func pagesNeitherSkipNorRepeatSessionsThatStartedTogether() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }

@@ -13,7 +13,7 @@ import TestSupport
 
 /// S8.1: the model receives the widget's prompt, the retrieved context and the visitor's message,
 /// and nothing else. A fake OpenAI-compatible server records every request the real client sends.
-@Suite struct DataMinimizationTests {
+@Suite(.timeLimit(.minutes(5))) struct DataMinimizationTests {
     static let otherTenantSecret = "Zebra-Falcon-9921 is the vault code"
 
     static func fakeOpenAI(_ recorder: AnswerProviderTests.Recorder) -> Router<BasicRequestContext> {

@@ -13,7 +13,7 @@ import TestSupport
 
 /// A visitor's whole path through Chat against the real Postgres and a real Ingest: a signed
 /// session, a metered question, retrieval, a streamed answer with citations, and what is stored.
-@Suite struct VisitorAnswerTests {
+@Suite(.timeLimit(.minutes(5))) struct VisitorAnswerTests {
     @Test func aQuestionIsAnsweredStreamedWithCitationsAndTheConversationSurvivesAReload() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }

@@ -4,7 +4,7 @@ import Testing
 
 /// Chunks follow the document's structure, stay within the budget, overlap only where a cut falls
 /// inside a paragraph, and carry offsets that point back at their exact text.
-@Suite struct ChunkerTests {
+@Suite(.timeLimit(.minutes(5))) struct ChunkerTests {
     static func words(_ count: Int, prefix: String) -> String {
         (0..<count).map { "\(prefix)\($0)" }.joined(separator: " ")
     }

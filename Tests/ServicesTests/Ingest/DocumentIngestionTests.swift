@@ -12,7 +12,7 @@ import TestSupport
 /// Documents through Ingest's API into searchable chunks, against the real Postgres: every way to
 /// send one, the storage quota under concurrency (S4.2), failures that release their bytes, and
 /// tenant isolation checked with the service's own role.
-@Suite struct DocumentIngestionTests {
+@Suite(.timeLimit(.minutes(5))) struct DocumentIngestionTests {
     static let markdown = """
         # Returns
         ## Refund policy

@@ -10,7 +10,7 @@ import Testing
 
 /// The embedding clients against local fake servers speaking Gemini's and OpenAI's documented wire
 /// formats: batching limits, task types, auth headers, ordering, normalisation, retries and errors.
-@Suite struct EmbeddingProviderTests {
+@Suite(.timeLimit(.minutes(5))) struct EmbeddingProviderTests {
     /// What a fake provider received, and how it should answer the next calls.
     final class Recorder: @unchecked Sendable {  // state behind locks
         let requests = NIOLockedValueBox<[(path: String, headers: HTTPFields, body: [String: Any])]>([])

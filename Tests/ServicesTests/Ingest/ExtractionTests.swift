@@ -4,7 +4,7 @@ import Testing
 
 /// Every format Ingest reads, from fixture files the tests make, and the hostile ones it must
 /// refuse with a reason without harm: a truncated PDF, a zip bomb, binary data posing as text.
-@Suite struct ExtractionTests {
+@Suite(.timeLimit(.minutes(5))) struct ExtractionTests {
     let extractor = Extractor(maximumCharacters: 100_000)
 
     static func paragraphs(_ document: ExtractedDocument) -> [String] {

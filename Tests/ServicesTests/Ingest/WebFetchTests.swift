@@ -10,7 +10,7 @@ import Testing
 /// The web-fetching layer for URL ingestion: the SSRF address policy, the fetcher's gates and
 /// limits, robots.txt, link and sitemap reading, and the crawler, against local Hummingbird sites
 /// that record every path they serve.
-@Suite struct WebFetchTests {
+@Suite(.timeLimit(.minutes(5))) struct WebFetchTests {
     /// A fake site: fixed answers by path, and every path requested, in order. `{origin}` and
     /// `{port}` in bodies and `Location`s are replaced by the server's own.
     struct Site: Sendable {

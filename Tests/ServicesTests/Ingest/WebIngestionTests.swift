@@ -11,7 +11,7 @@ import TestSupport
 
 /// Web pages and crawls through Ingest's API into searchable chunks, against a local site; and the
 /// SSRF refusals a production configuration gives at the door (S8.3).
-@Suite struct WebIngestionTests {
+@Suite(.timeLimit(.minutes(5))) struct WebIngestionTests {
     /// A small site that records which paths were requested.
     static func site(_ requested: NIOLockedValueBox<[String]>) -> Router<BasicRequestContext> {
         let pages: [String: (String, String)] = [

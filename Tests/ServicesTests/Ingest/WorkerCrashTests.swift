@@ -11,7 +11,7 @@ import TestSupport
 
 /// A real `contexo-ingest` process SIGKILLed in the middle of a document: its job is taken over by
 /// another replica and the document ends ready, with its chunks and bytes counted once.
-@Suite struct WorkerCrashTests {
+@Suite(.timeLimit(.minutes(5))) struct WorkerCrashTests {
     /// An OpenAI-compatible embedder that holds its first request until the test lets go.
     final class Embeddings: Sendable {
         let requests = NIOLockedValueBox(0)

@@ -13,7 +13,7 @@ import TestSupport
 /// S5.1 and S5.4 through the real gateway in front of the real Chat: each widget is locked to its
 /// own allow-list (a preflight from another origin fails, and so does the request itself), changes
 /// reach the gateway through Chat's events, and per-IP and per-widget limits run first.
-@Suite struct WidgetCORSTests {
+@Suite(.timeLimit(.minutes(5))) struct WidgetCORSTests {
     static func preflight(_ client: some TestClientProtocol, widget: String, origin: String, ip: String = "192.0.2.1")
         async throws -> (HTTPResponse.Status, String?) {
         try await client.execute(uri: "/widget/v1/widgets/\(widget)", method: .options, headers: [

@@ -12,7 +12,7 @@ import TestSupport
 
 /// Widgets through Chat's API: validated allow-lists, the widget quota enforced atomically by a
 /// Postgres function under the tenant's advisory lock (S4.1), and every change in the outbox.
-@Suite struct WidgetQuotaTests {
+@Suite(.timeLimit(.minutes(5))) struct WidgetQuotaTests {
     static func chat(_ database: TestDatabase) async throws -> some ApplicationProtocol {
         try await Chat.buildApplication(configuration: ChatConfiguration(
             service: serviceConfiguration(database.stack),
