@@ -19,6 +19,9 @@ public final class OutboxRelay: Service, Sendable {
         public var pollInterval: Duration = .milliseconds(500)
         /// Published rows are kept this long (for inspection), then deleted.
         public var retention: Duration = .seconds(3600)
+        /// How long one batch (its rows read, sent to Redis and marked) may take before its
+        /// connection is closed and the batch retried; normally milliseconds.
+        public var transactionTimeout: Duration = .seconds(10)
 
         public init() {}
     }
@@ -89,7 +92,9 @@ public final class OutboxRelay: Service, Sendable {
         let batchSize = configuration.batchSize, schema = self.schema, logger = self.logger
         let maximum = String(configuration.maximumStreamLength)
         let redis = self.redis
-        let published: [String: Int] = try await postgres.withTransaction(logger: logger) { connection in
+        let published: [String: Int] = try await postgres.watchedTransaction(
+            timeout: configuration.transactionTimeout, logger: logger
+        ) { connection in
             // Marking rows published need not wait for a WAL flush: if Postgres loses this commit, the
             // rows are published again and consumers drop the duplicates by event id. Saves an fsync
             // on every event's path.
@@ -127,18 +132,25 @@ public final class OutboxRelay: Service, Sendable {
     /// Deletes published rows older than the retention.
     private func prunePublished() async throws {
         let retention = Int(configuration.retention.components.seconds)
-        try await postgres.query(
-            PostgresQuery(unsafeSQL: """
-                DELETE FROM \(schema).outbox
-                WHERE published_at < now() - make_interval(secs => \(retention))
-                """), logger: logger)
+        let postgres = self.postgres, schema = self.schema, logger = self.logger
+        // Under a deadline like the batches: a query that never returns must not stop the relay.
+        _ = try await withDeadline(configuration.transactionTimeout) {
+            try await postgres.query(
+                PostgresQuery(unsafeSQL: """
+                    DELETE FROM \(schema).outbox
+                    WHERE published_at < now() - make_interval(secs => \(retention))
+                    """), logger: logger)
+        }
     }
 
     private func reportBacklog() async throws {
-        let backlog = try await postgres.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(schema).outbox WHERE published_at IS NULL"),
-            logger: logger
-        ).collect().first?.decode(Int.self) ?? 0
+        let postgres = self.postgres, schema = self.schema, logger = self.logger
+        let backlog = try await withDeadline(configuration.transactionTimeout) {
+            try await postgres.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(schema).outbox WHERE published_at IS NULL"),
+                logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
+        }
         metrics.outboxBacklog(schema: schema, count: backlog)
     }
 

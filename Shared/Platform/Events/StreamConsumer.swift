@@ -243,10 +243,7 @@ public final class StreamConsumer: Service, Sendable {
         let schema = inboxSchema, group = self.group, logger = self.logger
         let ids = events.map { $0.1.id }
         let entryIDs = events.map { $0.0.id }
-        let leased = NIOLockedValueBox<PostgresConnection?>(nil)
-        let transaction: @Sendable () async throws -> [(String, String)] = { [postgres] in
-          try await postgres.withTransaction(logger: logger) { connection in
-            leased.withLockedValue { $0 = connection }
+        return try await postgres.watchedTransaction(timeout: configuration.transactionTimeout, logger: logger) { connection in
             var bindings = PostgresBindings()
             bindings.append(group)
             bindings.append(ids)
@@ -271,36 +268,6 @@ public final class StreamConsumer: Service, Sendable {
                 }
             }
             return outcomes
-          }
-        }
-        return try await Self.watched(transaction, timeout: configuration.transactionTimeout, connection: leased, logger: logger)
-    }
-
-    /// Runs `transaction`, closing its connection if it takes longer than `timeout`. A connection
-    /// whose server end died while it sat idle inside a transaction can leave a query waiting
-    /// forever; closing it fails the query, and the batch is retried on a fresh connection.
-    private static func watched<T: Sendable>(
-        _ transaction: @escaping @Sendable () async throws -> T, timeout: Duration,
-        connection: NIOLockedValueBox<PostgresConnection?>, logger: Logger
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await transaction() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                if let stuck = connection.withLockedValue({ $0 }) {
-                    logger.warning("event transaction exceeded its deadline; closing its connection",
-                                   metadata: ["timeout": "\(timeout)"])
-                    try? await stuck.close()
-                }
-                return nil
-            }
-            while let next = try await group.next() {
-                if let result = next {
-                    group.cancelAll()
-                    return result
-                }
-            }
-            throw CancellationError()
         }
     }
 

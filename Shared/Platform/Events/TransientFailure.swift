@@ -6,6 +6,7 @@ import PostgresNIO
 /// good events.
 enum TransientFailure {
     static func isTransient(_ error: any Error) -> Bool {
+        if error is TransactionDeadlineExceeded || error is DeadlineExceeded { return true }
         if let transaction = error as? PostgresTransactionError {
             if let begin = transaction.beginError { return isTransient(begin) }
             if let commit = transaction.commitError { return isTransient(commit) }
