@@ -16,9 +16,12 @@ struct BillingHarness: Sendable {
     let database: TestDatabase
     let fake = FakeLemonSqueezy()
     let logger = Logger(label: "test.billing")
+    /// How long Billing waits for the provider. Production's 10 s by default: a shorter one made
+    /// checkouts time out (and release their nonce) when the whole suite loaded the two cores.
+    var providerTimeout: Duration = .seconds(10)
 
-    static func make() async throws -> BillingHarness {
-        BillingHarness(database: try await TestDatabase.make())
+    static func make(providerTimeout: Duration = .seconds(10)) async throws -> BillingHarness {
+        BillingHarness(database: try await TestDatabase.make(), providerTimeout: providerTimeout)
     }
 
     func configuration(lemonPort: Int, webhookSecret: String? = LemonSqueezyFixtures.secret,
@@ -26,7 +29,7 @@ struct BillingHarness: Sendable {
         var lemon = BillingConfiguration.LemonSqueezy(
             apiURL: URL(string: "http://127.0.0.1:\(lemonPort)")!, apiKey: FakeLemonSqueezy.apiKey,
             storeID: FakeLemonSqueezy.storeID, webhookSecret: webhookSecret, testMode: true)
-        lemon.requestTimeout = .seconds(1)
+        lemon.requestTimeout = providerTimeout
         return BillingConfiguration(
             service: serviceConfiguration(database.stack, redis: redis),
             database: DatabaseConfiguration(url: database.roleURL("contexo_billing"), maximumConnections: 8),

@@ -62,7 +62,8 @@ import TestSupport
     }
 
     @Test func providerFailuresBecomeProblemsAndLeaveNothingHalfWritten() async throws {
-        let harness = try await BillingHarness.make()
+        // A hanging provider is cut off after 1 s here.
+        let harness = try await BillingHarness.make(providerTimeout: .seconds(1))
         defer { Task { await harness.database.drop() } }
         try await harness.run { client in
             var headers = try await gatewayHeaders(for: .billing, customer: UUID())
