@@ -42,7 +42,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     // every request down (the limiter falls back to process memory instead).
     let limiterRedis = RedisClient(endpoint: configuration.service.redis, maximumConnections: 16,
                                    connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500))
-    let limiter = RateLimiter(redis: limiterRedis, logger: logger)
+    let limiter = RateLimiter(redis: limiterRedis, addressSecret: configuration.service.internalTokenSecret, logger: logger)
     routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins))
 
     // The visitor surface: per-IP limit, the widget's own CORS allow-list, per-widget limit, then Chat.

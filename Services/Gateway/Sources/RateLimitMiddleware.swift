@@ -13,7 +13,7 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let ip = clientAddress.ip(of: request, context: context)
-        let decision = await limiter.check("\(scope):ip:\(ip)", rate: rate)
+        let decision = await limiter.check(scope: scope, address: ip, rate: rate)
         let headers = try Self.enforce(decision, rate: rate, who: "this address")
         var response: Response
         do {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -38,6 +39,8 @@ public actor RateLimiter {
     private let redis: RedisClient
     private let fallback = LocalRateLimiter()
     private let logger: Logger
+    /// Keys the pseudonyms that stand for client addresses in rate-limit keys.
+    private let addressKey: SymmetricKey
     private var scriptSHA: String?
     private var usingFallback = false
 
@@ -60,9 +63,26 @@ public actor RateLimiter {
 
     /// - Parameter redis: a client with short connect and command timeouts; they bound how long a
     ///   dead or hung Redis can delay a request.
-    public init(redis: RedisClient, logger: Logger) {
+    /// - Parameter addressSecret: a server secret the address pseudonyms are keyed with (the
+    ///   gateway passes its internal-token secret; the key is derived from it for this use only).
+    public init(redis: RedisClient, addressSecret: String, logger: Logger) {
         self.redis = redis
         self.logger = logger
+        let derived = HMAC<SHA256>.authenticationCode(for: Data("contexo.ratelimit.address".utf8),
+                                                      using: SymmetricKey(data: Data(addressSecret.utf8)))
+        addressKey = SymmetricKey(data: Data(derived))
+    }
+
+    /// Counts one request from the client at `address` in `scope` against `rate`. The key holds a
+    /// keyed hash of the address, never the address itself (S5.2): Redis writes its keys to disk.
+    /// Unkeyed, a hash of an IPv4 address could be reversed by trying all 2³² of them.
+    public func check(scope: String, address: String, rate: RateLimit) async -> RateDecision {
+        await check("\(scope):ip:\(Self.pseudonym(address, key: addressKey))", rate: rate)
+    }
+
+    static func pseudonym(_ address: String, key: SymmetricKey) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(address.utf8), using: key)
+            .prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Counts one request of `key` against `rate`.

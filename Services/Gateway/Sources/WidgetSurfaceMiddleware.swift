@@ -28,7 +28,7 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
         let idText = path.dropFirst(Self.prefix.count).prefix { $0 != "/" }
         var headers: [String: String]
         do {
-            headers = try RateLimitMiddleware.enforce(await limiter.check("widget:ip:\(ip)", rate: perIP), rate: perIP,
+            headers = try RateLimitMiddleware.enforce(await limiter.check(scope: "widget", address: ip, rate: perIP), rate: perIP,
                                                       who: "this address")
         } catch {
             // Limited before any lookup. If the widget's allow-list is already cached and admits the

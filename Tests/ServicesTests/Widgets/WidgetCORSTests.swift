@@ -112,6 +112,14 @@ import TestSupport
                 let limited = try await Self.get(client, widget: widget, origin: "https://shop.test", ip: "203.0.113.200-\(tag)")
                 #expect(limited.0 == .tooManyRequests && limited.2.contains("this widget"))
                 #expect(limited.1 == "https://shop.test", "the page can read why it was limited")
+
+                // S5.2: Redis persists its keys, so they hold a keyed hash of each address, never
+                // the address.
+                let redis = RedisClient(endpoint: try TestStack.current().redis)
+                let keys = try await redis.send(["KEYS", "contexo:ratelimit:*"]).array?.compactMap(\.string) ?? []
+                #expect(keys.contains { $0.hasPrefix("contexo:ratelimit:widget:ip:") }, "\(keys.prefix(5))")
+                #expect(!keys.contains { $0.contains(String(tag)) }, "a raw address in \(keys.filter { $0.contains(String(tag)) })")
+                await redis.shutdown()
             }
         }
     }
