@@ -99,6 +99,11 @@ import TestSupport
                                      (forged, "other secret"), ("garbage", "malformed")] {
                     let reply = try await ChatHarness.ask(client, widget: fixture.widget, session: token, "Hello?")
                     #expect(reply.status == .unauthorized && reply.body.contains("session-invalid"), "\(why): \(reply.body)")
+                    // Reading the conversation back is verified the same way (S5.3: every request).
+                    let transcript = try await client.execute(
+                        uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .get,
+                        headers: try await ChatHarness.visitorHeaders(session: token)) { ($0.status, String(buffer: $0.body)) }
+                    #expect(transcript.0 == .unauthorized && transcript.1.contains("session-invalid"), "GET, \(why): \(transcript.1)")
                 }
                 let missing = try await client.execute(
                     uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .post, headers: try await ChatHarness.visitorHeaders(),
