@@ -68,6 +68,28 @@ import TestSupport
         }
     }
 
+    /// S6.3: the nonce is consumed atomically. Twenty different subscriptions racing with one
+    /// nonce (not copies of one delivery, which the receipt table would stop first): one wins.
+    @Test func concurrentSubscriptionsPresentingOneNonceBindExactlyOne() async throws {
+        let harness = try await BillingHarness.make()
+        defer { Task { await harness.database.drop() } }
+        let customer = UUID()
+        try await harness.run { client in
+            let (status, nonce) = try await harness.checkout(client, customer: customer, variant: F.starterMonthly)
+            try #require(status == .created && nonce != nil)
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for id in 300..<320 {
+                    let delivery = F.subscription("subscription_created", id: Int64(id), variant: F.starterMonthly,
+                                                  status: "active", updatedAt: Date(), owner: customer, nonce: nonce)
+                    group.addTask { try await harness.deliver(client, delivery).1 ?? "no outcome" }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "applied" }.count == 1, "\(outcomes)")
+            #expect(outcomes.filter { $0 == "rejected" }.count == 19, "\(outcomes)")
+        }
+    }
+
     @Test func customDataNamingAnotherCustomerUpgradesNobody() async throws {
         let harness = try await BillingHarness.make()
         defer { Task { await harness.database.drop() } }
