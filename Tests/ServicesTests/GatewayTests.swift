@@ -103,6 +103,7 @@ import TestSupport
             ("alg none with a signature", "Bearer \(unsigned)AAAA"),
             ("other secret", "Bearer \(try await Self.token(customer: customer, secret: String(repeating: "x", count: 40)))"),
             ("expired", "Bearer \(try await Self.token(customer: customer, expires: Date().addingTimeInterval(-120)))"),
+            ("valid for a month", "Bearer \(try await Self.token(customer: customer, expires: Date().addingTimeInterval(30 * 86_400)))"),
             ("wrong audience", "Bearer \(try await Self.token(customer: customer, audience: "anon"))"),
             ("service role", "Bearer \(try await Self.token(customer: customer, role: "service_role"))"),
             ("RS256 claimed without JWKS", "Bearer \(try await Self.token(customer: customer).replacingHeader(#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#))"),

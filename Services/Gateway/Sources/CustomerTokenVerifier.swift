@@ -9,7 +9,8 @@ import Platform
 /// and/or ES256/RS256 keys from a JWKS URL. The header's `alg` must be on the allow-list and match
 /// the key it selects (no `none`, no HS/RS confusion); `exp`/`nbf` allow a small skew; `aud` must
 /// contain the configured audience; `iss` must match when configured; `service_role` tokens are
-/// refused. An unknown `kid` refreshes the JWKS, at most once per `refreshInterval`.
+/// refused, and so is a token valid for more than `maximumLifetime` from now (S3.2: short-lived). An
+/// unknown `kid` refreshes the JWKS, at most once per `refreshInterval`.
 actor CustomerTokenVerifier {
     struct Settings: Sendable {
         var hmacSecret: String?
@@ -17,6 +18,9 @@ actor CustomerTokenVerifier {
         var audience = "authenticated"
         var issuer: String?
         var leeway: TimeInterval = 30
+        /// S3.2, short-lived tokens: one still valid for longer than this from now is refused
+        /// (Supabase issues one-hour access tokens; a token good for weeks is a leaked one's dream).
+        var maximumLifetime: TimeInterval = 86_400
         var refreshInterval: Duration = .seconds(60)
         /// How long one JWKS fetch may take before the old keys are kept.
         var fetchTimeout: TimeAmount = .seconds(3)
@@ -81,6 +85,9 @@ actor CustomerTokenVerifier {
     private func check(_ claims: CustomerTokenClaims, now: Date) throws(Problem) -> VerifiedCustomer {
         guard claims.exp.value.addingTimeInterval(settings.leeway) > now else {
             throw .unauthorized("The token has expired.")
+        }
+        guard claims.exp.value.timeIntervalSince(now) <= settings.maximumLifetime + settings.leeway else {
+            throw .unauthorized("The token is valid for too long; access tokens must be short-lived.")
         }
         if let notBefore = claims.nbf, notBefore.value.addingTimeInterval(-settings.leeway) > now {
             throw .unauthorized("The token is not valid yet.")
