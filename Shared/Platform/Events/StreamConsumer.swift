@@ -1,7 +1,6 @@
 import Contract
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceLifecycle
 

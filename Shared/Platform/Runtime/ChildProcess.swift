@@ -16,9 +16,9 @@ import Synchronization
 /// in it hung for good.
 ///
 /// The child starts with an empty signal mask and default signal actions (a parent's blocked
-/// SIGTERM is not inherited), in a process group of its own as under `Process` (a Postgres started
-/// from a child in the parent's group stalled its clients after a crash), and with no descriptors
-/// but 0, 1 and 2 where the C library can close the rest (glibc 2.34+).
+/// SIGTERM is not inherited), in a process group of its own as under `Process` (a signal to the
+/// parent's group never reaches it), and with no descriptors but 0, 1 and 2 where the C library
+/// can close the rest (glibc 2.34+).
 public final class ChildProcess: Sendable {
     /// Where one of the child's standard streams goes.
     public enum Stream: Sendable {
@@ -111,6 +111,11 @@ public final class ChildProcess: Sendable {
             if let ended { return ended }
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
+            if result == -1 && errno == ECHILD {
+                // Someone else reaped it: it has ended, how is lost. Waiting on would never end.
+                ended = .exited(-1)
+                return ended
+            }
             guard result == pid else { return nil }
             ended = Self.termination(status)
             return ended
