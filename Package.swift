@@ -190,6 +190,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "Platform", "Contract",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -56,7 +56,7 @@ ONE_SHOT_SERVICES = {"migrate"}
 # Services allowed to hold the Postgres superuser password.
 ADMIN_SERVICES = {"postgres", "migrate"}
 
-SECRET_KEY = re.compile(r"SECRET|PASSWORD|API_KEY|PRIVATE_KEY")
+SECRET_KEY = re.compile(r"SECRET|PASSWORD|API_KEY|PRIVATE_KEY|SIGNING_KEY")
 VAR_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
 # A reference that can never expand to a literal written in this file: ${VAR}, ${VAR?msg},
 # ${VAR:?msg}. Defaults (${VAR:-x}, ${VAR-x}) would put the secret itself in compose.yaml.

@@ -58,14 +58,14 @@ let redis = RedisClient(endpoint: redisEndpoint, maximumConnections: 4)
 let metrics = EventMetrics(registry: .init())
 var relayConfiguration = OutboxRelay.Configuration()
 relayConfiguration.batchSize = 1000
-let relay = OutboxRelay(schema: "chat", postgres: postgres, redis: redis, metrics: metrics,
+let relay = OutboxRelay(schema: "chat", signer: TestEventKeys.signingKey(.chat), postgres: postgres, redis: redis, metrics: metrics,
                         configuration: relayConfiguration, logger: logger)
 let consumers = ["bench-a", "bench-b"].map { name in
     var configuration = StreamConsumer.Configuration(stream: stream, group: "chat", consumer: name)
     configuration.batchSize = 256
     configuration.block = .milliseconds(500)
     return StreamConsumer(configuration: configuration, inboxSchema: "chat", postgres: postgres, redis: redis,
-                          handlers: ProbeEvents.handlers(consumer: name), metrics: metrics, logger: logger)
+                          handlers: ProbeEvents.handlers(consumer: name), verifier: TestEventKeys.probeVerifier, metrics: metrics, logger: logger)
 }
 let writer = OutboxWriter(schema: "chat")
 

@@ -42,15 +42,16 @@ struct ChatBench {
         let logger = self.logger
         let redis = RedisEndpoint(url: environment.redisURL)!
         let ingestPort = freePort(), chatPort = freePort()
-        func service(_ port: Int) -> ServiceConfiguration {
-            ServiceConfiguration(environment: .production, port: port, logLevel: .warning, internalTokenSecret: Self.secret, redis: redis)
+        func service(_ port: Int, _ name: ServiceName) -> ServiceConfiguration {
+            ServiceConfiguration(environment: .production, port: port, logLevel: .warning, internalTokenSecret: Self.secret, redis: redis,
+                                 events: TestEventKeys.events(for: name))
         }
         let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
-            service: service(ingestPort), database: DatabaseConfiguration(url: environment.role("ingest"), maximumConnections: 16)),
+            service: service(ingestPort, .ingest), database: DatabaseConfiguration(url: environment.role("ingest"), maximumConnections: 16)),
             logger: logger)
         let provider = InstantProvider()
         let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
-            service: service(chatPort), database: DatabaseConfiguration(url: environment.role("chat"), maximumConnections: 16),
+            service: service(chatPort, .chat), database: DatabaseConfiguration(url: environment.role("chat"), maximumConnections: 16),
             freeWidgetLimit: 5, freeMessageAllowance: 10_000_000,
             ingestURL: URL(string: "http://127.0.0.1:\(ingestPort)")!), logger: logger, provider: provider)
         let group = ServiceGroup(configuration: .init(services: [ingest, chat], logger: logger))

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Contract
 import Foundation
 import NIOCore
 import Platform
@@ -24,11 +25,11 @@ final class LocalStack: @unchecked Sendable {
             "CONTEXO_ENV": "development",
             "CONTEXO_HTTP_HOST": "127.0.0.1",
             "CONTEXO_HTTP_PORT": String(ports[service]!),
-            "CONTEXO_REDIS_URL": database.stack.redisURL,
+            "CONTEXO_REDIS_URL": database.stack.redisURL(for: ServiceName(rawValue: service)!),
             "CONTEXO_INTERNAL_TOKEN_SECRET": TestStack.internalSecret,
             "CONTEXO_GIT_COMMIT": "e2e0commit",
             "CONTEXO_LOG_LEVEL": "info",
-        ]
+        ].merging(TestEventKeys.environment(for: ServiceName(rawValue: service)!)) { $1 }
         switch service {
         case "gateway":
             environment["CONTEXO_CHAT_URL"] = "http://127.0.0.1:\(ports["chat"]!)"

@@ -37,6 +37,17 @@ struct EventHarness: Sendable {
         }
     }
 
+    /// The clients a test's services share, and a relay of `chat.outbox` signing as Chat.
+    func runtime(connections: Int = 4, redis endpoint: RedisEndpoint? = nil) -> EventRuntime {
+        let postgres = PostgresClient(configuration: serviceURL.clientConfiguration(maximumConnections: connections),
+                                      backgroundLogger: logger)
+        let redis = RedisClient(endpoint: endpoint ?? redisEndpoint)
+        let metrics = EventMetrics(registry: .init())
+        let relay = OutboxRelay(schema: "chat", signer: TestEventKeys.signingKey(.chat), postgres: postgres, redis: redis,
+                                metrics: metrics, logger: logger)
+        return EventRuntime(postgres: postgres, redis: redis, metrics: metrics, relay: relay)
+    }
+
     func consumerConfiguration(_ name: String) -> StreamConsumer.Configuration {
         var configuration = StreamConsumer.Configuration(stream: stream, group: "chat", consumer: name)
         configuration.block = .milliseconds(200)
@@ -62,6 +73,14 @@ struct EventHarness: Sendable {
     }
 }
 
+/// A test's Postgres and Redis clients, event metrics and outbox relay.
+struct EventRuntime {
+    let postgres: PostgresClient
+    let redis: RedisClient
+    let metrics: EventMetrics
+    let relay: OutboxRelay
+}
+
 /// Runs services (clients, relays, consumers) for the duration of a test body, then shuts them down
 /// gracefully — the same lifecycle the service executables use.
 func withServices<T: Sendable>(
@@ -82,4 +101,8 @@ func withServices<T: Sendable>(
             throw error
         }
     }
+}
+
+extension EventRuntime {
+    var parts: (PostgresClient, RedisClient, EventMetrics, OutboxRelay) { (postgres, redis, metrics, relay) }
 }

@@ -11,14 +11,10 @@ import TestSupport
     @Test func tenThousandEventsAreAppliedExactlyOnceAcrossTwoReplicas() async throws {
         let harness = try await EventHarness.make()
         defer { Task { await harness.database.drop() } }
-        let postgres = PostgresClient(configuration: harness.serviceURL.clientConfiguration(maximumConnections: 6),
-                                      backgroundLogger: harness.logger)
-        let redis = RedisClient(endpoint: harness.redisEndpoint)
-        let metrics = EventMetrics(registry: .init())
-        let relay = OutboxRelay(schema: "chat", postgres: postgres, redis: redis, metrics: metrics, logger: harness.logger)
+        let (postgres, redis, metrics, relay) = harness.runtime(connections: 6).parts
         let replicas = ["replica-a", "replica-b"].map { name in
             StreamConsumer(configuration: harness.consumerConfiguration(name), inboxSchema: "chat", postgres: postgres,
-                           redis: redis, handlers: ProbeEvents.handlers(consumer: name), metrics: metrics, logger: harness.logger)
+                           redis: redis, handlers: ProbeEvents.handlers(consumer: name), verifier: TestEventKeys.probeVerifier, metrics: metrics, logger: harness.logger)
         }
         let envelopes = (0..<10_000).map { ProbeEvents.envelope(sequence: $0) }
         try await withServices([postgres, redis, relay] + replicas) {
@@ -27,8 +23,7 @@ import TestSupport
             #expect(done)
             // A duplicate delivery (the relay re-publishing after a crash) has no second effect.
             for envelope in envelopes.prefix(50) {
-                try await redis.send([Array("XADD".utf8), Array(harness.stream.key.utf8), Array("*".utf8),
-                                      Array("envelope".utf8), Array(try envelope.encoded())])
+                try await redis.send(try TestEventKeys.signedAdd(envelope, to: harness.stream.key, by: .chat))
             }
             _ = try await harness.eventually(timeout: .seconds(10)) {
                 try await redis.send("XINFO", "GROUPS", harness.stream.key).array?.first?.array.map { info in
@@ -71,7 +66,7 @@ import TestSupport
         // of the second one (20 ms per event, 100 per batch, one transaction per batch).
         let postgres = PostgresClient(configuration: url.clientConfiguration(maximumConnections: 4), backgroundLogger: harness.logger)
         let redis = RedisClient(endpoint: harness.redisEndpoint)
-        let relay = OutboxRelay(schema: "chat", postgres: postgres, redis: redis, metrics: metrics, logger: harness.logger)
+        let relay = OutboxRelay(schema: "chat", signer: TestEventKeys.signingKey(.chat), postgres: postgres, redis: redis, metrics: metrics, logger: harness.logger)
         try await withServices([postgres, redis, relay]) {
             let victimStarted = try await harness.eventually(timeout: .seconds(30)) {
                 try await ProbeEvents.effects(by: "victim", in: harness.database) > 0
@@ -91,7 +86,7 @@ import TestSupport
         let redis2 = RedisClient(endpoint: harness.redisEndpoint)
         let survivor = StreamConsumer(
             configuration: harness.consumerConfiguration("survivor"), inboxSchema: "chat", postgres: postgres2, redis: redis2,
-            handlers: ProbeEvents.handlers(consumer: "survivor"), metrics: metrics, logger: harness.logger)
+            handlers: ProbeEvents.handlers(consumer: "survivor"), verifier: TestEventKeys.probeVerifier, metrics: metrics, logger: harness.logger)
         try await withServices([postgres2, redis2, survivor]) {
             let done = try await harness.eventually { try await ProbeEvents.effectCounts(in: harness.database).0 >= 600 }
             #expect(done)

@@ -13,14 +13,10 @@ import TestSupport
         try await server.start()
         let harness = try await EventHarness.make(redis: server.endpoint)
         defer { Task { await harness.database.drop() } }
-        let postgres = PostgresClient(configuration: harness.serviceURL.clientConfiguration(maximumConnections: 6),
-                                      backgroundLogger: harness.logger)
-        let redis = RedisClient(endpoint: server.endpoint)
-        let metrics = EventMetrics(registry: .init())
-        let relay = OutboxRelay(schema: "chat", postgres: postgres, redis: redis, metrics: metrics, logger: harness.logger)
+        let (postgres, redis, metrics, relay) = harness.runtime(connections: 6, redis: server.endpoint).parts
         let consumer = StreamConsumer(
             configuration: harness.consumerConfiguration("only"), inboxSchema: "chat", postgres: postgres, redis: redis,
-            handlers: ProbeEvents.handlers(consumer: "only"), metrics: metrics, logger: harness.logger)
+            handlers: ProbeEvents.handlers(consumer: "only"), verifier: TestEventKeys.probeVerifier, metrics: metrics, logger: harness.logger)
         let total = 2_000
         try await withServices([postgres, redis, relay, consumer]) {
             // Publish steadily for ~3 s; Redis dies after ~0.5 s and is back ~2.5 s later.
@@ -47,26 +43,24 @@ import TestSupport
     @Test func aPoisonEventIsDeadLetteredWithItsErrorAndTheStreamKeepsFlowing() async throws {
         let harness = try await EventHarness.make()
         defer { Task { await harness.database.drop() } }
-        let postgres = PostgresClient(configuration: harness.serviceURL.clientConfiguration(maximumConnections: 4),
-                                      backgroundLogger: harness.logger)
-        let redis = RedisClient(endpoint: harness.redisEndpoint)
-        let metrics = EventMetrics(registry: .init())
-        let relay = OutboxRelay(schema: "chat", postgres: postgres, redis: redis, metrics: metrics, logger: harness.logger)
+        let (postgres, redis, metrics, relay) = harness.runtime(connections: 4).parts
         var configuration = harness.consumerConfiguration("only")
         configuration.maximumDeliveries = 3
         configuration.claimIdle = .milliseconds(300)
         configuration.claimInterval = .milliseconds(100)
         let consumer = StreamConsumer(
             configuration: configuration, inboxSchema: "chat", postgres: postgres, redis: redis,
-            handlers: ProbeEvents.handlers(consumer: "only"), metrics: metrics, logger: harness.logger)
+            handlers: ProbeEvents.handlers(consumer: "only"), verifier: TestEventKeys.probeVerifier, metrics: metrics, logger: harness.logger)
         let poison = ProbeEvents.envelope(ProbeEvents.poison, sequence: -1)
-        let unknown = ProbeEvents.envelope("contexo.future.event", sequence: -2)
+        let unknown = ProbeEvents.envelope("probe.future.event", sequence: -2)
         let good = (0..<100).map { ProbeEvents.envelope(sequence: $0) }
         let deadLetter = harness.stream.deadLetter.key
         try await withServices([postgres, redis, relay, consumer]) {
             try await harness.publish([poison, unknown] + good, perTransaction: 10)
-            // A malformed entry written straight to the stream cannot even be read: dead-lettered at once.
-            try await redis.send("XADD", harness.stream.key, "*", "envelope", "{not json")
+            // A malformed entry (signed, so that it gets as far as being read) cannot be read:
+            // dead-lettered at once.
+            try await redis.send(TestEventKeys.signedAdd(Array("{not json".utf8), to: harness.stream.key,
+                                                         signedBy: TestEventKeys.signingKey(.chat)))
             let flowed = try await harness.eventually(timeout: .seconds(30)) {
                 try await ProbeEvents.effectCounts(in: harness.database).0 >= 100
             }
@@ -99,7 +93,7 @@ import TestSupport
         #expect(malformed["error"]?.contains("malformed envelope") == true)
         #expect(try await ProbeEvents.effectCounts(in: harness.database).0 == 100)
         let exposition = metrics.registry.emitToString()
-        #expect(exposition.contains(#"outcome="ignored"} 1"#), "the unknown type is acknowledged and counted as ignored")
+        #expect(exposition.contains(#"outcome="ignored"} 1"#), "an unknown type from its owner is acknowledged and counted as ignored")
         #expect(exposition.contains("contexo_events_dead_lettered_total"))
         #expect(exposition.contains("contexo_events_retried_total"))
     }

@@ -1,14 +1,15 @@
 import Testing
+import TestSupport
 @testable import Platform
 
 @Suite(.timeLimit(.minutes(5))) struct ConfigurationTests {
     @Test func everyMissingVariableIsNamedOnce() {
         var reader = ConfigurationReader(environment: [:])
-        _ = ServiceConfiguration.read(from: &reader, defaultPort: 8081)
+        _ = ServiceConfiguration.read(from: &reader, service: .gateway, defaultPort: 8081)
         _ = reader.databaseURL("CONTEXO_DATABASE_URL")
         let error = #expect(throws: ConfigurationError.self) { try reader.validate(service: "contexo-chat") }
         let names = error?.problems.map(\.variable) ?? []
-        #expect(names == ["CONTEXO_INTERNAL_TOKEN_SECRET", "CONTEXO_REDIS_URL", "CONTEXO_DATABASE_URL"])
+        #expect(names == ["CONTEXO_INTERNAL_TOKEN_SECRET", "CONTEXO_REDIS_URL", "CONTEXO_EVENT_PUBLIC_KEYS", "CONTEXO_DATABASE_URL"])
         #expect(error?.description.contains("contexo-chat: invalid configuration") == true)
     }
 
@@ -19,7 +20,7 @@ import Testing
             "CONTEXO_REDIS_URL": "redis://:hunter2@/nohost",
             "CONTEXO_DATABASE_URL": "mysql://user:pass-word@host/db",
         ])
-        _ = ServiceConfiguration.read(from: &reader, defaultPort: 8081)
+        _ = ServiceConfiguration.read(from: &reader, service: .gateway, defaultPort: 8081)
         _ = reader.databaseURL("CONTEXO_DATABASE_URL")
         let error = #expect(throws: ConfigurationError.self) { try reader.validate(service: "x") }
         let text = error?.description ?? ""
@@ -33,7 +34,7 @@ import Testing
         var reader = ConfigurationReader(environment: [
             "CONTEXO_HTTP_PORT": "80800", "CONTEXO_ENV": "staging", "CONTEXO_LOG_LEVEL": "loud",
         ])
-        _ = ServiceConfiguration.read(from: &reader, defaultPort: 8081)
+        _ = ServiceConfiguration.read(from: &reader, service: .gateway, defaultPort: 8081)
         let names = Set(reader.problems.map(\.variable))
         #expect(names.isSuperset(of: ["CONTEXO_HTTP_PORT", "CONTEXO_ENV", "CONTEXO_LOG_LEVEL"]))
     }
@@ -43,8 +44,9 @@ import Testing
             "CONTEXO_ENV": "development", "CONTEXO_HTTP_HOST": "0.0.0.0", "CONTEXO_HTTP_PORT": "9000",
             "CONTEXO_LOG_LEVEL": "debug", "CONTEXO_INTERNAL_TOKEN_SECRET": String(repeating: "s", count: 32),
             "CONTEXO_REDIS_URL": "redis://:pw@cache:6380/2",
+            "CONTEXO_EVENT_PUBLIC_KEYS": TestEventKeys.keyring.description,
         ])
-        let configuration = ServiceConfiguration.read(from: &reader, defaultPort: 8081)
+        let configuration = ServiceConfiguration.read(from: &reader, service: .gateway, defaultPort: 8081)
         try reader.validate(service: "x")
         #expect(configuration.environment == .development)
         #expect(configuration.port == 9000)

@@ -19,7 +19,7 @@ import TestSupport
                 logger: Logger(label: "test"))
         }
         let configuration = ChatConfiguration(
-            service: serviceConfiguration(database.stack),
+            service: serviceConfiguration(database.stack, for: .chat),
             database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 6))
         let app = try await Chat.buildApplication(configuration: configuration, logger: Logger(label: "test.chat"))
         try await app.test(.router) { client in
@@ -48,7 +48,7 @@ import TestSupport
         defer { Task { await database.drop() } }
         let deadRedis = RedisEndpoint(host: "127.0.0.1", port: freePort())
         let configuration = ChatConfiguration(
-            service: serviceConfiguration(database.stack, redis: deadRedis),
+            service: serviceConfiguration(database.stack, for: .chat, redis: deadRedis),
             database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 6))
         let app = try await Chat.buildApplication(configuration: configuration, logger: Logger(label: "test.chat"))
         try await app.test(.router) { client in

@@ -67,8 +67,7 @@ import TestSupport
                 for attempt in 0..<50 where seen != "pro" {
                     // Re-announce now and then: the gateway's tail may not have started reading yet.
                     if attempt % 10 == 0 {
-                        try await redis.send([Array("XADD".utf8), Array(EventStream.billing.key.utf8), Array("*".utf8),
-                                              Array("envelope".utf8), Array(try change.encoded())])
+                        try await redis.send(try TestEventKeys.signedAdd(change, to: EventStream.billing.key, by: .billing))
                     }
                     try await Task.sleep(for: .milliseconds(100))
                     seen = try await seenPlan(client, token: token)

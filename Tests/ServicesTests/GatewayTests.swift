@@ -49,7 +49,8 @@ import TestSupport
         let upstream = URL(string: "http://127.0.0.1:\(upstreamPort)")!
         var configuration = GatewayConfiguration(
             service: ServiceConfiguration(environment: environment, port: 0, logLevel: .warning,
-                                          internalTokenSecret: TestStack.internalSecret, redis: stack.redis),
+                                          internalTokenSecret: TestStack.internalSecret, redis: stack.redis(for: .gateway),
+                                          events: TestEventKeys.events(for: .gateway)),
             upstreams: .init(chat: upstream, ingest: upstream, billing: upstream),
             customerTokens: .init(hmacSecret: Self.jwtSecret), maximumJSONBodyBytes: 4096)
         customize(&configuration)

@@ -20,7 +20,7 @@ import TestSupport
                 """, logger: Logger(label: "test"))
         }
         let configuration = IngestConfiguration(
-            service: serviceConfiguration(database.stack),
+            service: serviceConfiguration(database.stack, for: .ingest),
             database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 2))
         let app = try await Ingest.buildApplication(configuration: configuration, logger: Logger(label: "test.ingest"))
         let headers = try await gatewayHeaders(for: .ingest, customer: alice)
@@ -48,7 +48,7 @@ import TestSupport
                 logger: Logger(label: "test"))
         }
         let configuration = BillingConfiguration(
-            service: serviceConfiguration(database.stack),
+            service: serviceConfiguration(database.stack, for: .billing),
             database: DatabaseConfiguration(url: database.roleURL("contexo_billing"), maximumConnections: 2),
             catalog: try PlanCatalog.load(from: database.stack.repository.appendingPathComponent("config/plans.json").path))
         let catalog = configuration.catalog

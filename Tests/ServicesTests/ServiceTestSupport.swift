@@ -6,10 +6,10 @@ import Platform
 import TestSupport
 
 /// Builds the shared configuration a service under test runs with, against the test stack.
-func serviceConfiguration(_ stack: TestStack, redis: RedisEndpoint? = nil) -> ServiceConfiguration {
+func serviceConfiguration(_ stack: TestStack, for service: ServiceName, redis: RedisEndpoint? = nil) -> ServiceConfiguration {
     ServiceConfiguration(
         environment: .development, port: 0, logLevel: .warning,
-        internalTokenSecret: TestStack.internalSecret, redis: redis ?? stack.redis)
+        internalTokenSecret: TestStack.internalSecret, redis: redis ?? stack.redis(for: service), events: TestEventKeys.events(for: service))
 }
 
 /// Headers carrying a gateway-signed internal token for `service`.

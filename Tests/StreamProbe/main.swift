@@ -35,10 +35,10 @@ let redis = RedisClient(endpoint: RedisEndpoint(url: value("PROBE_REDIS_URL"))!)
 let consumer = StreamConsumer(
     configuration: configuration, inboxSchema: "chat", postgres: postgres, redis: redis,
     handlers: ProbeEvents.handlers(consumer: consumerName, delay: .milliseconds(Int(environment["PROBE_DELAY_MS"] ?? "") ?? 0)),
-    metrics: EventMetrics(registry: .init()), logger: logger)
+    verifier: TestEventKeys.probeVerifier, metrics: EventMetrics(registry: .init()), logger: logger)
 var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: postgres), .init(service: redis), .init(service: consumer)]
 if environment["PROBE_RELAY"] == "1" {
-    services.append(.init(service: OutboxRelay(schema: "chat", postgres: postgres, redis: redis,
+    services.append(.init(service: OutboxRelay(schema: "chat", signer: TestEventKeys.signingKey(.chat), postgres: postgres, redis: redis,
                                                metrics: EventMetrics(registry: .init()), logger: logger)))
 }
 let group = ServiceGroup(configuration: .init(

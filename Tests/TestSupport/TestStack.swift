@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Platform
 
@@ -10,6 +11,9 @@ public struct TestStack: Sendable {
     public let templateDatabase: String
     public let rolePassword: String
     public let redisPort: Int
+    /// Passwords of the test Redis's users (`default`, and one per service; see
+    /// config/redis-acl.conf), when it has users.
+    public let redisPasswords: [String: String]
     public let redisServer: String?
     public let binDirectory: URL?
     public let repository: URL
@@ -39,14 +43,32 @@ public struct TestStack: Sendable {
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return TestStack(
             pgHost: host, pgPort: port, adminPassword: admin, templateDatabase: template, rolePassword: role,
-            redisPort: redis, redisServer: environment["CONTEXO_TEST_REDIS_SERVER"],
+            redisPort: redis,
+            redisPasswords: Dictionary(uniqueKeysWithValues: ["default", "gateway", "chat", "ingest", "billing"].compactMap { user in
+                environment["CONTEXO_TEST_REDIS_PASSWORD_\(user.uppercased())"].map { (user, $0) }
+            }),
+            redisServer: environment["CONTEXO_TEST_REDIS_SERVER"],
             binDirectory: environment["CONTEXO_TEST_BIN_DIR"].map { URL(fileURLWithPath: $0) },
             repository: repository)
     }
 
-    public var redis: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: redisPort) }
+    /// The test Redis as `default`, which may do anything (tests' own reads and writes).
+    public var redis: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: redisPort, password: redisPasswords["default"]) }
 
-    public var redisURL: String { "redis://127.0.0.1:\(redisPort)" }
+    /// The test Redis as `service`'s own ACL user, as that service runs in production.
+    public func redis(for service: ServiceName) -> RedisEndpoint {
+        guard let password = redisPasswords[service.rawValue] else { return redis }
+        return redis.user(service.rawValue, password: password)
+    }
+
+    public var redisURL: String { Self.url(redis) }
+
+    public func redisURL(for service: ServiceName) -> String { Self.url(redis(for: service)) }
+
+    private static func url(_ endpoint: RedisEndpoint) -> String {
+        let login = endpoint.password.map { (endpoint.username ?? "") + ":" + $0 + "@" } ?? ""
+        return "redis://\(login)\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
+    }
 
     /// The superuser URL for `database`.
     public func adminURL(database: String) -> DatabaseURL {

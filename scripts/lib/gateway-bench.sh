@@ -27,7 +27,7 @@ def b64(data): return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 now = int(time.time())
 claims = {"sub": subject, "iat": now, "exp": now + int(seconds)}
 if kind == "customer":
-    claims.update({"aud": "authenticated", "role": "authenticated"})
+    claims.update({"aud": "authenticated", "role": "authenticated", "iss": "https://bench.supabase.test/auth/v1"})
 else:
     claims.update({"aud": "billing", "iss": "contexo-gateway", "rid": "bench"})
 head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
@@ -117,16 +117,21 @@ bench_gateway() {
     jwt=$(stack_random_hex 32)
     customer=$(python3 -c 'import uuid; print(uuid.uuid4())')
     mkdir -p "$WORK/logs"
-    env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning \
+    stack_event_keys
+    local billing_keys=() gateway_keys=() line
+    while IFS= read -r line; do billing_keys+=("$line"); done < <(stack_event_env billing)
+    while IFS= read -r line; do gateway_keys+=("$line"); done < <(stack_event_env gateway)
+    env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning "${billing_keys[@]}" \
         CONTEXO_HTTP_HOST=127.0.0.1 CONTEXO_HTTP_PORT="$billing" "CONTEXO_REDIS_URL=redis://127.0.0.1:$redis_port" \
         "CONTEXO_INTERNAL_TOKEN_SECRET=$secret" "CONTEXO_PLAN_CATALOG_FILE=$REPO/config/plans.json" \
         "CONTEXO_DATABASE_URL=postgres://contexo_billing:$role_password@127.0.0.1:$pg_port/contexo_bench" \
         "$bin/contexo-billing" >"$WORK/logs/billing.log" 2>&1 </dev/null &
     BENCH_PIDS+=($!)
     # Rate limiting stays on, at its highest setting (16,666 requests/s from the one client IP).
-    env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning \
+    env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning "${gateway_keys[@]}" \
         CONTEXO_HTTP_HOST=127.0.0.1 CONTEXO_HTTP_PORT="$gateway" "CONTEXO_REDIS_URL=redis://127.0.0.1:$redis_port" \
         "CONTEXO_INTERNAL_TOKEN_SECRET=$secret" "CONTEXO_JWT_SECRET=$jwt" CONTEXO_RATE_LIMIT_IP_PER_MINUTE=1000000 \
+        CONTEXO_JWT_ISSUER=https://bench.supabase.test/auth/v1 \
         "CONTEXO_CHAT_URL=http://127.0.0.1:9" "CONTEXO_INGEST_URL=http://127.0.0.1:9" \
         "CONTEXO_BILLING_URL=http://127.0.0.1:$billing" "CONTEXO_WIDGET_SCRIPT_FILE=$REPO/Services/Gateway/Public/widget.js" \
         "CONTEXO_OPENAPI_FILE=$REPO/Services/Gateway/Public/openapi.json" \
@@ -136,10 +141,11 @@ bench_gateway() {
     gateway_bench_wait "$billing"
     gateway_bench_wait "$gateway"
     gateway_bench_wait "$nginx_port"
-    internal=$(gateway_bench_jwt internal "$secret" "$customer" 3600)
     customer_token=$(gateway_bench_jwt customer "$jwt" "$customer" 3600)
-    # gateway_bench_target NAME: the URL and credential header of one way in.
+    # gateway_bench_target NAME: the URL and credential header of one way in. Internal tokens live
+    # 60 s at most (as the gateway mints them), so each run gets a fresh one.
     gateway_bench_target() {
+        internal=$(gateway_bench_jwt internal "$secret" "$customer" 60)
         case $1 in
             direct) url="http://127.0.0.1:$billing$GATEWAY_BENCH_PATH"; header="X-Contexo-Internal-Token: $internal" ;;
             nginx) url="http://127.0.0.1:$nginx_port$GATEWAY_BENCH_PATH"; header="X-Contexo-Internal-Token: $internal" ;;

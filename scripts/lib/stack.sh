@@ -613,19 +613,8 @@ stack_migrate() {
 
 stack_redis_ping() {
     local port=$1
-    if command -v redis-cli >/dev/null 2>&1; then
-        [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true) == PONG ]]
-        return
-    fi
-    python3 - "$port" <<'PY'
-import socket, sys
-try:
-    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
-        s.sendall(b"PING\r\n")
-        sys.exit(0 if s.recv(64).startswith(b"+PONG") else 1)
-except OSError:
-    sys.exit(1)
-PY
+    # As `default`, whose password (when the server has users) is STACK_REDIS_PASSWORD_DEFAULT.
+    [[ $(REDISCLI_AUTH=${STACK_REDIS_PASSWORD_DEFAULT:-} redis-cli --no-auth-warning -h 127.0.0.1 -p "$port" ping 2>/dev/null || true) == PONG ]]
 }
 
 # stack_redis_running DIR: true when the redis-server started in DIR runs.
@@ -636,10 +625,11 @@ stack_redis_running() {
 }
 
 # stack_redis_start DIR PORT: own redis-server on 127.0.0.1:PORT, no persistence, state in DIR.
-# stack_redis_start DIR PORT [durable]: "durable" keeps an append-only file fsynced every second,
-# so stream entries survive a Redis restart (the dev stack; tests and benchmarks use throw-away data).
+# stack_redis_start DIR PORT [durable] [ACLFILE]: "durable" keeps an append-only file fsynced every
+# second, so stream entries survive a Redis restart (the dev stack; tests and benchmarks use
+# throw-away data). ACLFILE (see stack_redis_render_acl) gives the server its users.
 stack_redis_start() {
-    local dir=$1 port=$2 durable=${3:-} server deadline appendonly=no
+    local dir=$1 port=$2 durable=${3:-} acl=${4:-} server deadline appendonly=no acl_args=()
     server=$(command -v redis-server) || stack_die "redis-server is missing; install the Debian package redis-server and rerun"
     mkdir -p -- "$dir"
     stack_redis_running "$dir" && return 0
@@ -648,8 +638,9 @@ stack_redis_start() {
     fi
     rm -f -- "$dir/redis.pid"
     [[ $durable == durable ]] && appendonly=yes
+    [[ -n $acl ]] && acl_args=(--aclfile "$acl")
     "$server" --save '' --appendonly "$appendonly" --appendfsync everysec --bind 127.0.0.1 --port "$port" --daemonize yes \
-        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" </dev/null >/dev/null ||
+        "${acl_args[@]}" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" </dev/null >/dev/null ||
         stack_die "redis-server failed to start; see $dir/redis.log"
     deadline=$((SECONDS + 15))
     until stack_redis_ping "$port"; do
@@ -674,4 +665,66 @@ stack_redis_stop() {
         fi
     fi
     rm -f -- "$dir/redis.pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Redis users and event keys
+
+STACK_REDIS_USERS=(default gateway chat ingest billing)
+
+# stack_redis_passwords: a random password for each Redis user not set yet, in
+# STACK_REDIS_PASSWORD_<USER>.
+stack_redis_passwords() {
+    local user var
+    for user in "${STACK_REDIS_USERS[@]}"; do
+        var=STACK_REDIS_PASSWORD_${user^^}
+        [[ -n ${!var:-} ]] || printf -v "$var" '%s' "$(stack_random_hex 24)"
+    done
+}
+
+# stack_redis_render_acl FILE: config/redis-acl.conf with each {{user}} replaced by the SHA-256 of
+# STACK_REDIS_PASSWORD_<USER>, written to FILE (readable by its owner only).
+stack_redis_render_acl() {
+    local out=$1 user var hash args=()
+    for user in "${STACK_REDIS_USERS[@]}"; do
+        var=STACK_REDIS_PASSWORD_${user^^}
+        [[ -n ${!var:-} ]] || stack_die "no Redis password for user $user (call stack_redis_passwords first)"
+        hash=$(printf '%s' "${!var}" | sha256sum | cut -d' ' -f1)
+        args+=(-e "s/{{$user}}/$hash/")
+    done
+    mkdir -p -- "$(dirname -- "$out")"
+    (umask 077 && sed "${args[@]}" "$REPO/config/redis-acl.conf" | grep -v -e '^#' -e '^$' >"$out")
+}
+
+# stack_redis_url USER PORT [DB]: the URL service USER logs in to Redis with.
+stack_redis_url() {
+    local var=STACK_REDIS_PASSWORD_${1^^}
+    printf 'redis://%s:%s@127.0.0.1:%s/%s\n' "$1" "${!var}" "$2" "${3:-0}"
+}
+
+stack_base64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# stack_event_keys: a fresh Ed25519 signing key for each producer (chat, ingest, billing) in
+# STACK_EVENT_SIGNING_KEY_<SERVICE> (<key id>:<base64url seed>), and their public keys in
+# STACK_EVENT_PUBLIC_KEYS (<service>:<key id>:<base64url key>,...): what CONTEXO_EVENT_SIGNING_KEY
+# and CONTEXO_EVENT_PUBLIC_KEYS take.
+stack_event_keys() {
+    local service der seed public key_id publics=()
+    for service in chat ingest billing; do
+        der=$(openssl genpkey -algorithm ed25519 -outform DER | base64 -w0) || stack_die "openssl could not make an Ed25519 key"
+        seed=$(printf '%s' "$der" | base64 -d | tail -c 32 | stack_base64url)
+        public=$(printf '%s' "$der" | base64 -d | openssl pkey -inform DER -pubout -outform DER | tail -c 32 | stack_base64url)
+        key_id=$service-$(date -u +%Y%m%d)-$(stack_random_hex 3)
+        printf -v "STACK_EVENT_SIGNING_KEY_${service^^}" '%s' "$key_id:$seed"
+        publics+=("$service:$key_id:$public")
+    done
+    STACK_EVENT_PUBLIC_KEYS=$(IFS=,; printf '%s' "${publics[*]}")
+}
+
+# stack_event_env SERVICE: prints SERVICE's CONTEXO_EVENT_* assignments, one per line, from
+# stack_event_keys' variables.
+stack_event_env() {
+    local var=STACK_EVENT_SIGNING_KEY_${1^^}
+    printf 'CONTEXO_EVENT_PUBLIC_KEYS=%s\n' "$STACK_EVENT_PUBLIC_KEYS"
+    if [[ $1 != gateway ]]; then printf 'CONTEXO_EVENT_SIGNING_KEY=%s\n' "${!var}"; fi
 }

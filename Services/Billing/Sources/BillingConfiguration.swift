@@ -45,7 +45,7 @@ public struct BillingConfiguration: ContexoServiceConfiguration {
     }
 
     public static func read(from reader: inout ConfigurationReader) -> BillingConfiguration {
-        let service = ServiceConfiguration.read(from: &reader, defaultPort: defaultPort)
+        let service = ServiceConfiguration.read(from: &reader, service: .billing, defaultPort: defaultPort)
         let database = DatabaseConfiguration.read(from: &reader)
         let catalogPath = reader.string("CONTEXO_PLAN_CATALOG_FILE", default: "config/plans.json")
         var catalog = try? PlanCatalog(

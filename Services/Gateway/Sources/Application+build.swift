@@ -32,7 +32,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let plans = PlanContextCache(httpClient: httpClient, issuer: issuer, billing: configuration.upstreams.billing,
                                  lookupTimeout: configuration.internalLookupTimeout, logger: logger)
     // Billing announces every change of a customer's plan; drop that customer's cached context.
-    let planChanges = StreamTail(stream: .billing, redis: resources.redis, logger: logger,
+    let planChanges = StreamTail(stream: .billing, redis: resources.redis, verifier: resources.eventVerifier, logger: logger,
                                  onGap: { plans.invalidateAll() }) { envelope in
         if envelope.type == EntitlementsChanged.type, let tenant = envelope.tenantID { plans.invalidate(tenant) }
     }
@@ -48,7 +48,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     // The visitor surface: per-IP limit, the widget's own CORS allow-list, per-widget limit, then Chat.
     let allowLists = WidgetAllowListCache(httpClient: httpClient, issuer: issuer, chat: configuration.upstreams.chat,
                                           lookupTimeout: configuration.internalLookupTimeout, logger: logger)
-    let widgetChanges = StreamTail(stream: .chat, redis: resources.redis, logger: logger,
+    let widgetChanges = StreamTail(stream: .chat, redis: resources.redis, verifier: resources.eventVerifier, logger: logger,
                                    onGap: { allowLists.invalidateAll() }) { envelope in
         guard envelope.type == WidgetChanged.type, let change = try? envelope.decode(WidgetChanged.self) else { return }
         allowLists.invalidate(change.widgetID)

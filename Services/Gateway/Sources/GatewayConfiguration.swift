@@ -91,7 +91,7 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     }
 
     public static func read(from reader: inout ConfigurationReader) -> GatewayConfiguration {
-        let service = ServiceConfiguration.read(from: &reader, defaultPort: defaultPort)
+        let service = ServiceConfiguration.read(from: &reader, service: .gateway, defaultPort: defaultPort)
         func upstream(_ name: String) -> URL {
             reader.parsed(name, expected: "an http:// or https:// base URL") { raw in
                 URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
@@ -111,6 +111,10 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         if let secret = tokens.hmacSecret, secret.utf8.count < 32 {
             reader.report("CONTEXO_JWT_SECRET", "must be at least 32 bytes long")
             tokens.hmacSecret = nil
+        }
+        if tokens.issuer == nil && service.environment == .production {
+            // Without it, a token another project signed with a shared or leaked key would pass.
+            reader.report("CONTEXO_JWT_ISSUER", "is required in production (Supabase: https://<project>.supabase.co/auth/v1)")
         }
         if tokens.hmacSecret == nil && tokens.jwksURL == nil && !reader.problems.contains(where: { $0.variable == "CONTEXO_JWT_SECRET" }) {
             reader.report("CONTEXO_JWT_SECRET", "or CONTEXO_JWKS_URL is required (how customer tokens are verified)")

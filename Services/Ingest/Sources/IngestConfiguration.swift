@@ -33,7 +33,7 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
 
     public static func read(from reader: inout ConfigurationReader) -> IngestConfiguration {
         var configuration = IngestConfiguration(
-            service: .read(from: &reader, defaultPort: defaultPort),
+            service: .read(from: &reader, service: .ingest, defaultPort: defaultPort),
             database: .read(from: &reader),
             freeKnowledgeBytes: Int64(reader.integer("CONTEXO_FREE_KNOWLEDGE_BYTES", default: 5_000_000, in: 0...(1 << 40))),
             maximumDocumentBytes: reader.integer("CONTEXO_MAX_DOCUMENT_BYTES", default: 20 << 20, in: 1024...(512 << 20)),

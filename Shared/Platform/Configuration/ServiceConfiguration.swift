@@ -1,3 +1,4 @@
+import Contract
 import Logging
 
 /// The configuration every Contexo service shares: where it listens, how it logs, and the secret
@@ -13,11 +14,15 @@ public struct ServiceConfiguration: Sendable {
     /// service shares one group); tests that run many copies of a service on one Redis give each
     /// copy its own group, so no copy takes (and drops) another's work.
     public var consumerGroupSuffix = ""
+    /// The key this service signs its events with (producers) and the public keys of every producer
+    /// it trusts (`CONTEXO_EVENT_SIGNING_KEY`, `CONTEXO_EVENT_PUBLIC_KEYS`).
+    public var events: EventKeys
 
     public init(
         environment: DeploymentEnvironment = .production, host: String = "127.0.0.1", port: Int,
-        logLevel: Logger.Level = .info, internalTokenSecret: String, redis: RedisEndpoint
+        logLevel: Logger.Level = .info, internalTokenSecret: String, redis: RedisEndpoint, events: EventKeys = .init()
     ) {
+        self.events = events
         self.environment = environment
         self.host = host
         self.port = port
@@ -29,8 +34,9 @@ public struct ServiceConfiguration: Sendable {
     /// The minimum length of the internal token secret (HS256 wants at least 256 bits of key).
     public static let minimumSecretLength = 32
 
-    /// Reads the shared variables; problems are collected in `reader`.
-    public static func read(from reader: inout ConfigurationReader, defaultPort: Int) -> ServiceConfiguration {
+    /// Reads the shared variables; problems are collected in `reader`. `service` is the reader's
+    /// own service: Chat, Ingest and Billing publish events and so need a signing key.
+    public static func read(from reader: inout ConfigurationReader, service: ServiceName, defaultPort: Int) -> ServiceConfiguration {
         let environment = reader.choice("CONTEXO_ENV", default: DeploymentEnvironment.production)
         let host = reader.string("CONTEXO_HTTP_HOST", default: "127.0.0.1")
         let port = reader.integer("CONTEXO_HTTP_PORT", default: defaultPort, in: 0...65535)
@@ -44,7 +50,27 @@ public struct ServiceConfiguration: Sendable {
         } ?? RedisEndpoint(host: "127.0.0.1")
         return ServiceConfiguration(
             environment: environment, host: host, port: port, logLevel: level,
-            internalTokenSecret: secret, redis: redis)
+            internalTokenSecret: secret, redis: redis, events: readEventKeys(from: &reader, service: service))
+    }
+
+    /// Every service trusts the public keys of the producers; the producers also sign. A signing
+    /// key whose public half is not in the trusted list is refused: consumers would reject every
+    /// event it signs.
+    static func readEventKeys(from reader: inout ConfigurationReader, service: ServiceName) -> EventKeys {
+        let keyring = reader.parsed(
+            "CONTEXO_EVENT_PUBLIC_KEYS",
+            expected: "a comma-separated list of <service>:<key id>:<base64url Ed25519 public key> with unique key ids"
+        ) { EventKeyring(list: $0) } ?? EventKeyring()
+        guard service != .gateway else { return EventKeys(keyring: keyring) }
+        let signing = reader.parsed("CONTEXO_EVENT_SIGNING_KEY", isSecret: true,
+                                    expected: "<key id>:<base64url 32-byte Ed25519 seed> (scripts/dev keys makes one)") {
+            EventSigningKey($0)
+        }
+        if let signing, !keyring.keys.isEmpty, keyring.key(id: signing.keyID) != signing.publicKey(of: service) {
+            reader.report("CONTEXO_EVENT_SIGNING_KEY",
+                          "has key id \"\(signing.keyID)\", which CONTEXO_EVENT_PUBLIC_KEYS does not list as \(service.rawValue)'s with this key")
+        }
+        return EventKeys(signingKey: signing, keyring: keyring)
     }
 }
 

@@ -23,6 +23,12 @@ public struct EventMetrics: Sendable {
         counter("events_dead_lettered", "Entries moved to the dead-letter stream.", [("stream", stream), ("group", group)]).increment()
     }
 
+    func rejected(stream: String, group: String, reason: String) {
+        counter("events_rejected", "Entries refused because they are not an event their owner signed (reason: unsigned, "
+                + "unknown_key, bad_signature, malformed, no_owner, wrong_signer, no_envelope); each is dead-lettered.",
+                [("stream", stream), ("group", group), ("reason", reason)]).increment()
+    }
+
     func outboxBacklog(schema: String, count: Int) {
         registry.makeGauge(
             descriptor: .init(namespace: "contexo", metricName: "outbox_backlog", unitName: "events",

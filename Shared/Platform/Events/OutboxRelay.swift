@@ -11,6 +11,10 @@ import ServiceLifecycle
 /// it; if Redis is down nothing is marked and the rows wait — Redis being down delays events, it
 /// never loses them. A crash between `XADD` and `COMMIT` publishes a batch twice; consumers drop the
 /// duplicates by event id. New rows wake the relay through `LISTEN/NOTIFY`; it also polls.
+///
+/// Every entry is signed here, by the only code that holds the service's private key: the entry
+/// carries the envelope's exact bytes, the key id and the Ed25519 signature over those bytes, and
+/// consumers apply nothing else (see ``EventVerifier``).
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         public var batchSize = 500
@@ -27,6 +31,7 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     private let writer: OutboxWriter
+    private let signer: EventSigningKey
     private let postgres: PostgresClient
     private let redis: RedisClient
     private let metrics: EventMetrics
@@ -34,9 +39,10 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let doorbell = Doorbell()
 
-    public init(schema: String, postgres: PostgresClient, redis: RedisClient, metrics: EventMetrics,
+    public init(schema: String, signer: EventSigningKey, postgres: PostgresClient, redis: RedisClient, metrics: EventMetrics,
                 configuration: Configuration = .init(), logger: Logger) {
         self.writer = OutboxWriter(schema: schema)
+        self.signer = signer
         self.postgres = postgres
         self.redis = redis
         self.metrics = metrics
@@ -91,7 +97,8 @@ public final class OutboxRelay: Service, Sendable {
     public func publishBatch() async throws -> Int {
         let batchSize = configuration.batchSize, schema = self.schema, logger = self.logger
         let maximum = String(configuration.maximumStreamLength)
-        let redis = self.redis
+        let redis = self.redis, signer = self.signer
+        let keyID = Array(signer.keyID.utf8)
         let published: [String: Int] = try await postgres.watchedTransaction(
             timeout: configuration.transactionTimeout, logger: logger
         ) { connection in
@@ -114,8 +121,12 @@ public final class OutboxRelay: Service, Sendable {
             for try await (seq, stream, envelope) in rows.decode((Int64, String, String).self) {
                 sequence.append(seq)
                 perStream[stream, default: 0] += 1
+                let bytes = Array(envelope.utf8)
                 commands.append([Array("XADD".utf8), Array(stream.utf8), Array("MAXLEN".utf8), Array("~".utf8),
-                                 Array(maximum.utf8), Array("*".utf8), Array("envelope".utf8), Array(envelope.utf8)])
+                                 Array(maximum.utf8), Array("*".utf8),
+                                 Array(SignedEntryField.envelope.utf8), bytes,
+                                 Array(SignedEntryField.keyID.utf8), keyID,
+                                 Array(SignedEntryField.signature.utf8), Array(signer.signature(for: bytes).utf8)])
             }
             guard !commands.isEmpty else { return [:] }
             for reply in try await redis.pipeline(commands) { _ = try reply.get() }

@@ -17,6 +17,8 @@ public typealias EventHandler = @Sendable (EventEnvelope, PostgresConnection, Lo
 /// - Entries left pending by a crashed replica are taken over with `XAUTOCLAIM` once idle long enough.
 /// - An entry that fails `maximumDeliveries` times, or cannot be read at all, is copied with its error
 ///   to the dead-letter stream and acknowledged, so the stream keeps flowing.
+/// - An entry that is not an event its owner signed (``EventVerifier``) is dead-lettered at once with
+///   the reason, logged and counted (`contexo_events_rejected_total`); nothing applies it.
 /// - An event of an unknown type is acknowledged and logged.
 public final class StreamConsumer: Service, Sendable {
     public struct Configuration: Sendable {
@@ -46,17 +48,19 @@ public final class StreamConsumer: Service, Sendable {
     private let postgres: PostgresClient
     private let redis: RedisClient
     private let handlers: [String: EventHandler]
+    private let verifier: EventVerifier
     private let metrics: EventMetrics
     private let logger: Logger
 
     public init(configuration: Configuration, inboxSchema: String, postgres: PostgresClient, redis: RedisClient,
-                handlers: [String: EventHandler], metrics: EventMetrics, logger: Logger) {
+                handlers: [String: EventHandler], verifier: EventVerifier, metrics: EventMetrics, logger: Logger) {
         precondition(inboxSchema.allSatisfy { $0.isLetter || $0 == "_" })
         self.configuration = configuration
         self.inboxSchema = inboxSchema
         self.postgres = postgres
         self.redis = redis
         self.handlers = handlers
+        self.verifier = verifier
         self.metrics = metrics
         var logger = logger
         logger[metadataKey: "stream"] = .string(configuration.stream.key)
@@ -160,17 +164,16 @@ public final class StreamConsumer: Service, Sendable {
     private enum Decoded {
         case event(StreamEntry, EventEnvelope, EventHandler)
         case unknownType(StreamEntry, EventEnvelope)
-        case unreadable(StreamEntry, String)
+        case rejected(StreamEntry, EventRejection)
     }
 
     private func decode(_ entry: StreamEntry) -> Decoded {
-        guard let body = entry.fields["envelope"] else { return .unreadable(entry, "entry has no envelope field") }
-        do {
-            let envelope = try EventEnvelope.decode(from: Data(body))
+        switch verifier.verify(entry) {
+        case .failure(let rejection):
+            return .rejected(entry, rejection)
+        case .success(let envelope):
             guard let handler = handlers[envelope.type] else { return .unknownType(entry, envelope) }
             return .event(entry, envelope, handler)
-        } catch {
-            return .unreadable(entry, "malformed envelope: \(error)")
         }
     }
 
@@ -188,8 +191,9 @@ public final class StreamConsumer: Service, Sendable {
                 logger.notice("ignoring event of unknown type", metadata: ["type": "\(envelope.type)", "event_id": "\(envelope.id)"])
                 metrics.consumed(stream: stream, group: group, type: envelope.type, outcome: "ignored")
                 acknowledged.append(entry.id)
-            case .unreadable(let entry, let reason):
-                try await deadLetter(entry, error: reason, deliveries: 0)
+            case .rejected(let entry, let rejection):
+                metrics.rejected(stream: stream, group: group, reason: rejection.code)
+                try await deadLetter(entry, error: rejection.description, deliveries: 0)
             }
         }
         if !events.isEmpty {

@@ -7,21 +7,24 @@ import ServiceLifecycle
 /// every event, which is what a cache needs (a consumer group would hand each event to only one
 /// gateway replica). It reads only what is published after it starts; whenever it may have missed
 /// events (start-up, a Redis outage) it calls `onGap`, so the cache can drop everything instead of
-/// serving something stale.
+/// serving something stale. Only entries that ``EventVerifier`` accepts reach `onEvent`; others are
+/// logged and skipped.
 public final class StreamTail: Service, Sendable {
     public typealias Handler = @Sendable (EventEnvelope) async -> Void
 
     private let stream: EventStream
     private let redis: RedisClient
+    private let verifier: EventVerifier
     private let onEvent: Handler
     private let onGap: @Sendable () async -> Void
     private let block: Duration
     private let logger: Logger
 
-    public init(stream: EventStream, redis: RedisClient, block: Duration = .milliseconds(1000), logger: Logger,
+    public init(stream: EventStream, redis: RedisClient, verifier: EventVerifier, block: Duration = .milliseconds(1000), logger: Logger,
                 onGap: @escaping @Sendable () async -> Void, onEvent: @escaping Handler) {
         self.stream = stream
         self.redis = redis
+        self.verifier = verifier
         self.block = block
         self.onEvent = onEvent
         self.onGap = onGap
@@ -45,10 +48,13 @@ public final class StreamTail: Service, Sendable {
                     "XREAD", "COUNT", "256", "BLOCK", blockMilliseconds, "STREAMS", stream.key, cursor ?? "$"]))
                 for entry in entries {
                     cursor = entry.id
-                    guard let body = entry.fields["envelope"], let envelope = try? EventEnvelope.decode(from: Data(body)) else {
-                        continue
+                    switch verifier.verify(entry) {
+                    case .success(let envelope):
+                        await onEvent(envelope)
+                    case .failure(let rejection):
+                        logger.error("stream entry ignored", metadata: [
+                            "stream": "\(stream.key)", "entry": "\(entry.id)", "reason": "\(rejection)"])
                     }
-                    await onEvent(envelope)
                 }
                 backoff.reset()
             } catch {

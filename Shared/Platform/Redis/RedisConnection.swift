@@ -28,7 +28,7 @@ final class RedisConnection: @unchecked Sendable {
             throw .connection("could not set the socket timeout")
         }
         if let password = endpoint.password {
-            _ = try command(["AUTH", password])
+            _ = try command(endpoint.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
         }
         if endpoint.database != 0 {
             _ = try command(["SELECT", String(endpoint.database)])

@@ -37,6 +37,8 @@ public struct ServiceResources: Sendable {
     public let service: ServiceName
     /// Appended to this service's consumer-group names (see ``ServiceConfiguration/consumerGroupSuffix``).
     let consumerGroupSuffix: String
+    /// The service's signing key and trusted keys.
+    public let events: EventKeys
 
     public init(
         service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
@@ -54,6 +56,7 @@ public struct ServiceResources: Sendable {
         }
         redis = RedisClient(endpoint: configuration.redis)
         consumerGroupSuffix = configuration.consumerGroupSuffix
+        events = configuration.events
         verifier = verifiesInternalTokens
             ? await InternalTokenVerifier(secret: configuration.internalTokenSecret, service: service) : nil
     }
@@ -73,9 +76,15 @@ public struct ServiceResources: Sendable {
     /// Event metrics in this service's registry.
     public var eventMetrics: EventMetrics { EventMetrics(registry: metrics.registry) }
 
-    /// The relay that publishes this service's outbox (`<schema>.outbox`) to Redis.
+    /// Accepts only events signed by their owner with a key in this service's keyring.
+    public var eventVerifier: EventVerifier { EventVerifier(keyring: events.keyring) }
+
+    /// The relay that publishes this service's outbox (`<schema>.outbox`) to Redis, signing each event.
     public func outboxRelay(schema: String, logger: Logger) -> OutboxRelay {
-        OutboxRelay(schema: schema, postgres: postgres!, redis: redis, metrics: eventMetrics, logger: logger)
+        guard let signer = events.signingKey else {
+            preconditionFailure("\(service.rawValue) publishes events but has no signing key (CONTEXO_EVENT_SIGNING_KEY)")
+        }
+        return OutboxRelay(schema: schema, signer: signer, postgres: postgres!, redis: redis, metrics: eventMetrics, logger: logger)
     }
 
     /// A consumer of `stream` in this service's group, applying events through `handlers` with the
@@ -91,7 +100,7 @@ public struct ServiceResources: Sendable {
         return StreamConsumer(
             configuration: configuration,
             inboxSchema: service.rawValue, postgres: postgres!, redis: redis, handlers: handlers,
-            metrics: eventMetrics, logger: logger)
+            verifier: eventVerifier, metrics: eventMetrics, logger: logger)
     }
 
     /// The application: the HTTP server plus the clients' lifecycles, plus any background loops.

@@ -31,7 +31,7 @@ struct BillingHarness: Sendable {
             storeID: FakeLemonSqueezy.storeID, webhookSecret: webhookSecret, testMode: true)
         lemon.requestTimeout = providerTimeout
         return BillingConfiguration(
-            service: serviceConfiguration(database.stack, redis: redis),
+            service: serviceConfiguration(database.stack, for: .billing, redis: redis),
             database: DatabaseConfiguration(url: database.roleURL("contexo_billing"), maximumConnections: 8),
             catalog: try PlanCatalog.load(from: database.stack.repository.appendingPathComponent("config/plans.json").path),
             lemonSqueezy: lemon)

@@ -51,10 +51,10 @@ import TestSupport
         let logger = Logger(label: "test.propagation")
 
         let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
-            service: serviceConfiguration(database.stack, redis: redis.endpoint),
+            service: serviceConfiguration(database.stack, for: .chat, redis: redis.endpoint),
             database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 4)), logger: logger)
         let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
-            service: serviceConfiguration(database.stack, redis: redis.endpoint),
+            service: serviceConfiguration(database.stack, for: .ingest, redis: redis.endpoint),
             database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 4)), logger: logger)
 
         try await chat.test(.live) { _ in

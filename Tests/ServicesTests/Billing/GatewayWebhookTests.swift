@@ -23,7 +23,8 @@ import TestSupport
             let gateway = try await Gateway.buildApplication(
                 configuration: GatewayConfiguration(
                     service: ServiceConfiguration(environment: .development, port: 0, logLevel: .warning,
-                                                  internalTokenSecret: TestStack.internalSecret, redis: stack.redis),
+                                                  internalTokenSecret: TestStack.internalSecret, redis: stack.redis(for: .gateway),
+                                          events: TestEventKeys.events(for: .gateway)),
                     upstreams: .init(chat: upstream, ingest: upstream, billing: upstream),
                     customerTokens: .init(hmacSecret: GatewayTests.jwtSecret), maximumJSONBodyBytes: 4096),
                 logger: Logger(label: "test.gateway"))

@@ -54,7 +54,7 @@ enum ChatHarness {
 
     static func configuration(_ database: TestDatabase, ingestPort: Int, freeMessages: Int = 100) -> ChatConfiguration {
         ChatConfiguration(
-            service: serviceConfiguration(database.stack),
+            service: serviceConfiguration(database.stack, for: .chat),
             database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 12),
             freeWidgetLimit: 3, freeMessageAllowance: freeMessages, visitors: visitors,
             ingestURL: URL(string: "http://127.0.0.1:\(ingestPort)")!)

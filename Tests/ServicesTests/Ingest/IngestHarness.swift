@@ -22,7 +22,7 @@ enum IngestHarness {
                               maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false) -> IngestConfiguration {
         var redis = database.stack.redis
         redis.database = redisDatabases.withLockedValue { $0 = $0 % 15 + 1; return $0 }
-        var service = serviceConfiguration(database.stack, redis: redis)
+        var service = serviceConfiguration(database.stack, for: .ingest, redis: redis)
         service.consumerGroupSuffix = "-" + database.name
         var configuration = IngestConfiguration(
             service: service,

@@ -49,7 +49,7 @@ import TestSupport
             "CONTEXO_INSTANCE_ID": name, "CONTEXO_JOB_CLAIM_IDLE_SECONDS": "5", "CONTEXO_LOG_LEVEL": "info",
             "CONTEXO_EMBEDDINGS_PROVIDER": "openai", "CONTEXO_EMBEDDINGS_API_URL": "http://127.0.0.1:\(embeddingsPort)",
             "CONTEXO_EMBEDDINGS_MODEL": "fake-768",
-        ])
+        ].merging(TestEventKeys.environment(for: .ingest)) { $1 })
     }
 
     static func ready(_ process: ServiceProcess) async throws {

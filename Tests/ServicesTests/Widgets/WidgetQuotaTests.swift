@@ -15,7 +15,7 @@ import TestSupport
 @Suite(.timeLimit(.minutes(5))) struct WidgetQuotaTests {
     static func chat(_ database: TestDatabase) async throws -> some ApplicationProtocol {
         try await Chat.buildApplication(configuration: ChatConfiguration(
-            service: serviceConfiguration(database.stack),
+            service: serviceConfiguration(database.stack, for: .chat),
             database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 12)),
             logger: Logger(label: "test.chat"))
     }
