@@ -5,7 +5,8 @@ import Foundation
 /// Written by customers as `https://docs.example.com`, `docs.example.com` (https assumed),
 /// `http://localhost:3000` (plain http only for localhost), or `https://*.example.com` (any
 /// subdomain, not the apex). Stored normalised: lowercase scheme and host, no default port, no
-/// path. Anything else — paths, credentials, queries, other schemes — is refused.
+/// path. Anything else — paths, credentials, queries, other schemes, a single-label host such as
+/// `null` (the opaque origin of sandboxed frames and `file:` pages) — is refused.
 public struct AllowedOrigin: Sendable, Hashable, Codable, CustomStringConvertible {
     public let scheme: String
     /// The host, without a leading `*.` for wildcards.
@@ -41,6 +42,7 @@ public struct AllowedOrigin: Sendable, Hashable, Codable, CustomStringConvertibl
         else { return nil }
         let host = String(hostPart)
         let local = host == "localhost" || host == "127.0.0.1"
+        guard labels.count >= 2 || local else { return nil }        // not "null", not an intranet name
         guard scheme == "https" || local else { return nil }       // plain http only for local development
         guard !wildcard || labels.count >= 2 else { return nil }   // no "*.com"
         self.scheme = scheme

@@ -55,4 +55,37 @@ import Testing
         }
         await #expect(throws: Problem.self) { try await verifier.verify("not-a-jwt") }
     }
+
+    @Test func aTokenThatLivesLongerThanTheIssuersLifetimeIsRefused() async throws {
+        let issuer = await InternalTokenIssuer(secret: secret)
+        let verifier = await InternalTokenVerifier(secret: secret, service: .chat)
+        let decade = InternalTokenClaims(audience: .chat, customerID: customer, requestID: "r", plan: nil,
+                                         lifetime: 10 * 365 * 86_400)
+        await #expect(throws: Problem.unauthorized("The internal token lives longer than 60 seconds.")) {
+            try await verifier.verify(try issuer.sign(decade))
+        }
+        let minute = InternalTokenClaims(audience: .chat, customerID: customer, requestID: "r", plan: nil)
+        #expect(try await verifier.verify(try issuer.sign(minute)).customerID == customer)
+    }
+
+    @Test func aSignatureSpelledNonCanonicallyIsRefused() async throws {
+        let issuer = await InternalTokenIssuer(secret: secret)
+        let verifier = await InternalTokenVerifier(secret: secret, service: .chat)
+        let token = try await issuer.token(for: .chat, customerID: customer, requestID: "r", plan: nil)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var characters = Array(token)
+        characters[characters.count - 1] = alphabet[alphabet.firstIndex(of: characters.last!)! ^ 1]
+        let flipped = String(characters)
+        // A lenient decoder reads the same 32 bytes from both spellings.
+        #expect(Data(base64Encoded: Self.padded(String(flipped.split(separator: ".")[2])))
+                == Data(base64Encoded: Self.padded(String(token.split(separator: ".")[2]))))
+        await #expect(throws: Problem.unauthorized("The internal token is not valid.")) { try await verifier.verify(flipped) }
+        #expect(Data(base64URL: String(flipped.split(separator: ".")[2])) == nil)
+        #expect(Data(base64URL: String(token.split(separator: ".")[2])) != nil)
+    }
+
+    static func padded(_ base64URL: String) -> String {
+        let base64 = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        return base64 + String(repeating: "=", count: (4 - base64.count % 4) % 4)
+    }
 }

@@ -91,6 +91,16 @@ import TestSupport
         }
     }
 
+    /// The same token with the unused low bits of its last base64url character set: the same bytes
+    /// to a lenient decoder, a different token to a strict one.
+    static func flippingSpareBits(_ token: String) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var characters = Array(token)
+        let index = alphabet.firstIndex(of: characters.last!)!
+        characters[characters.count - 1] = alphabet[index ^ 1]
+        return String(characters)
+    }
+
     @Test func everyJWTFailureIsA401WithoutForwarding() async throws {
         let customer = UUID()
         let header = #"{"alg":"none","typ":"JWT"}"#
@@ -107,6 +117,9 @@ import TestSupport
             ("valid for a month", "Bearer \(try await Self.token(customer: customer, expires: Date().addingTimeInterval(30 * 86_400)))"),
             ("wrong audience", "Bearer \(try await Self.token(customer: customer, audience: "anon"))"),
             ("service role", "Bearer \(try await Self.token(customer: customer, role: "service_role"))"),
+            ("service role in other case", "Bearer \(try await Self.token(customer: customer, role: "Service_Role"))"),
+            ("anon key", "Bearer \(try await Self.token(customer: customer, role: "anon"))"),
+            ("non-canonical signature", "Bearer \(Self.flippingSpareBits(try await Self.token(customer: customer)))"),
             ("RS256 claimed without JWKS", "Bearer \(try await Self.token(customer: customer).replacingHeader(#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#))"),
         ]
         try await withLiveServer(Self.upstreamRouter()) { port in

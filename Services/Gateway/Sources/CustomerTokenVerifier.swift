@@ -48,7 +48,7 @@ actor CustomerTokenVerifier {
 
     /// The customer the token names, or a 401 problem that says what is wrong.
     func verify(_ token: String, now: Date = Date()) async throws(Problem) -> VerifiedCustomer {
-        guard let header = TokenHeader.parse(token), let alg = header.alg else {
+        guard CompactJWS.isCanonical(token), let header = TokenHeader.parse(token), let alg = header.alg else {
             throw .unauthorized("The bearer token is not a JWT.")
         }
         let claims: CustomerTokenClaims
@@ -98,8 +98,11 @@ actor CustomerTokenVerifier {
         if let issuer = settings.issuer, claims.iss?.value != issuer {
             throw .unauthorized("The token was issued by someone else.")
         }
-        guard claims.role != "service_role" else {
-            throw .unauthorized("Service tokens cannot call customer routes.")
+        // Supabase signs signed-in users' tokens with role `authenticated`; `service_role` (in any
+        // spelling) and `anon` keys are not customers.
+        if let role = claims.role, role != "authenticated" {
+            throw .unauthorized(role.lowercased() == "service_role"
+                ? "Service tokens cannot call customer routes." : "Only a signed-in customer's token can call customer routes.")
         }
         guard let id = UUID(uuidString: claims.sub.value) else {
             throw .unauthorized("The token names no customer.")

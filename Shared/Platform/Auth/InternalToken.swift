@@ -96,6 +96,7 @@ public struct InternalTokenVerifier: Sendable {
     public func verify(_ token: String, now: Date = Date()) async throws(Problem) -> InternalCaller {
         let claims: InternalTokenClaims
         do {
+            guard CompactJWS.isCanonical(token) else { throw Problem.unauthorized("") }
             claims = try await keys.verify(token, as: InternalTokenClaims.self)
         } catch {
             throw .unauthorized("The internal token is not valid.")
@@ -107,6 +108,11 @@ public struct InternalTokenVerifier: Sendable {
               claims.iat.value.addingTimeInterval(-Self.clockSkew) <= now
         else {
             throw .unauthorized("The internal token has expired.")
+        }
+        // The gateway mints tokens for one request: one that claims to live longer was not minted
+        // by it, or leaked from a misconfigured issuer, and would stay useful for too long.
+        guard claims.exp.value.timeIntervalSince(claims.iat.value) <= InternalTokenIssuer.lifetime + Self.clockSkew else {
+            throw .unauthorized("The internal token lives longer than \(Int(InternalTokenIssuer.lifetime)) seconds.")
         }
         var customerID: UUID?
         if let subject = claims.sub {

@@ -95,7 +95,10 @@ import TestSupport
                                                        issuedAt: Date(timeIntervalSinceNow: -7200), expiresAt: Date(timeIntervalSinceNow: -3600)))
                 let forged = VisitorToken.Signer(secret: VisitorConfiguration.randomSecret())
                     .sign(VisitorToken(widgetID: fixture.widget, sessionID: UUID(), issuedAt: Date(), expiresAt: Date(timeIntervalSinceNow: 3600)))
-                for (token, why) in [(String(tampered), "tampered"), (foreign, "another widget"), (expired, "expired"),
+                // The signature's spare low bits set: the same bytes to a lenient decoder (S5.3).
+                let spareBits = GatewayTests.flippingSpareBits(session)
+                for (token, why) in [(String(tampered), "tampered"), (spareBits, "non-canonical signature"),
+                                     (foreign, "another widget"), (expired, "expired"),
                                      (forged, "other secret"), ("garbage", "malformed")] {
                     let reply = try await ChatHarness.ask(client, widget: fixture.widget, session: token, "Hello?")
                     #expect(reply.status == .unauthorized && reply.body.contains("session-invalid"), "\(why): \(reply.body)")

@@ -39,6 +39,12 @@ import TestSupport
             let (_, body) = try await WidgetQuotaTests.create(
                 chatClient, owner: owner, name: "Alice Docs", domains: ["https://docs.alice.test", "https://*.help.alice.test"])
             let widget = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
+            // `null` is the Origin of sandboxed frames and file: pages, never a site: refused (S5.1),
+            // as is any other single-label host.
+            for domain in ["null", "https://null", "intranet"] {
+                let (status, refusal) = try await WidgetQuotaTests.create(chatClient, owner: UUID(), name: "N", domains: [domain])
+                #expect(status == .unprocessableContent && refusal.contains("allowed_domains"), "\(domain): \(refusal)")
+            }
             let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
                 $0.trustedProxies = 1
                 $0.internalLookupTimeout = .seconds(20)  // a cold, loaded CI machine can be slow to answer first
@@ -53,6 +59,11 @@ import TestSupport
                     (status, allowOrigin) = try await Self.preflight(client, widget: widget, origin: foreign)
                     #expect(status == .forbidden && allowOrigin == nil, "\(foreign)")
                 }
+                // A non-canonical spelling of an allowed origin is answered in the canonical form.
+                (status, allowOrigin) = try await Self.preflight(client, widget: widget, origin: "HTTPS://Docs.Alice.Test:443")
+                #expect(status == .noContent && allowOrigin == "https://docs.alice.test")
+                let shouted = try await Self.get(client, widget: widget, origin: "HTTPS://DOCS.ALICE.TEST")
+                #expect(shouted.0 == .ok && shouted.1 == "https://docs.alice.test")
                 // Actual requests are checked server-side too, not left to the browser.
                 let allowed = try await Self.get(client, widget: widget, origin: "https://docs.alice.test")
                 #expect(allowed.0 == .ok && allowed.1 == "https://docs.alice.test" && allowed.2.contains("Alice Docs"))
@@ -86,6 +97,12 @@ import TestSupport
         try await chat.test(.live) { chatClient in
             let (_, body) = try await WidgetQuotaTests.create(chatClient, owner: UUID(), domains: ["https://shop.test"])
             let widget = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
+            // `null` is the Origin of sandboxed frames and file: pages, never a site: refused (S5.1),
+            // as is any other single-label host.
+            for domain in ["null", "https://null", "intranet"] {
+                let (status, refusal) = try await WidgetQuotaTests.create(chatClient, owner: UUID(), name: "N", domains: [domain])
+                #expect(status == .unprocessableContent && refusal.contains("allowed_domains"), "\(domain): \(refusal)")
+            }
             let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
                 $0.trustedProxies = 1
                 $0.internalLookupTimeout = .seconds(20)
