@@ -40,6 +40,9 @@ final class LocalStack: @unchecked Sendable {
             let role = database.roleURL("contexo_\(service)")
             environment["CONTEXO_DATABASE_URL"] =
                 "postgres://\(role.username):\(role.password!)@\(role.host):\(role.port)/\(role.database)"
+            if service == "ingest" {
+                environment["CONTEXO_CHAT_URL"] = "http://127.0.0.1:\(ports["chat"]!)"
+            }
             if service == "chat" {
                 environment["CONTEXO_INGEST_URL"] = "http://127.0.0.1:\(ports["ingest"]!)"
                 environment["CONTEXO_VISITOR_TOKEN_SECRET"] = String(repeating: "v", count: 32)

@@ -83,7 +83,7 @@ import TestSupport
         for change in [WidgetChanged.Change.updated, .deleted] {
             let envelope = try EventEnvelope(WidgetChanged(widgetID: widgets[0], change: change, allowedDomains: []), tenantID: owner)
             try await PostgresClientBox(url: database.roleURL("contexo_ingest")).run { client in
-                try await client.withTransaction(logger: logger) { connection in try await Ingest.widgetRemoval(envelope, connection, logger) }
+                try await client.withTransaction(logger: logger) { connection in try await Ingest.WidgetDirectory.widgetChanged(envelope, connection, logger) }
             }
             let left = try await database.withConnection(database.adminURL) { connection in
                 try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",

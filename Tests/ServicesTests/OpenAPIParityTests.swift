@@ -74,7 +74,7 @@ import TestSupport
     static func applications(_ database: TestDatabase) async throws -> Applications {
         let logger = Logger(label: "test.openapi")
         let chat = try await Chat.buildApplication(configuration: ChatHarness.configuration(database, ingestPort: 9), logger: logger)
-        let ingest = try await Ingest.buildApplication(configuration: IngestHarness.configuration(database), logger: logger)
+        let ingest = try await Ingest.buildApplication(configuration: await IngestHarness.configuration(database), logger: logger)
         let billing = try await Billing.buildApplication(
             configuration: try BillingHarness(database: database).configuration(lemonPort: 9), logger: logger)
         let gateway = try await GatewayTests().gateway(upstreamPort: 9)

@@ -86,11 +86,3 @@ struct UpstreamProxy: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: upstream.body))
     }
 }
-
-extension Problem {
-    func with(header name: String, _ value: String) -> Problem {
-        var copy = self
-        copy.headers[name] = value
-        return copy
-    }
-}

@@ -15,7 +15,13 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     let documents = PostgresDocumentRepository(client: postgres, freeLimitBytes: configuration.freeKnowledgeBytes, logger: logger)
     let policy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworkFetches)
     if policy.allowPrivateNetworks { logger.warning("development: web fetches may reach private and loopback addresses") }
-    DocumentRoutes(documents: documents, search: HybridSearch(client: postgres, embedder: embedder, logger: logger),
+    let widgets = WidgetDirectory(
+        postgres: postgres,
+        chat: ChatWidgetLookup(baseURL: configuration.chatURL, client: httpClient,
+                               issuer: await InternalTokenIssuer(secret: configuration.service.internalTokenSecret), logger: logger),
+        logger: logger)
+    DocumentRoutes(documents: documents, widgets: widgets,
+                   search: HybridSearch(client: postgres, embedder: embedder, logger: logger),
                    maximumDocumentBytes: configuration.maximumDocumentBytes, addressPolicy: policy)
         .register(on: routing.businessRoutes)
     let pipeline = DocumentPipeline(
@@ -32,7 +38,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "ingest", logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
-            resources.consumer(of: .chat, handlers: [WidgetChanged.type: widgetRemoval], logger: logger),
+            resources.consumer(of: .chat, handlers: [WidgetChanged.type: WidgetDirectory.widgetChanged], logger: logger),
             resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in
                 // One document per transaction, which may take minutes (a big PDF through a remote
                 // embedder); a replica that dies mid-document has its job claimed after jobClaimIdle
@@ -70,15 +76,3 @@ let accountErasure: EventHandler = { envelope, connection, logger in
     try await connection.query("DELETE FROM ingest.documents", logger: logger)
     try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
 }
-
-/// `chat.widget.changed` with `deleted`: the widget's documents (with their sources and chunks) go,
-/// so a deleted widget's knowledge stops counting against the customer's storage. Row-level
-/// security confines the delete to the tenant the event names.
-let widgetRemoval: EventHandler = { envelope, connection, logger in
-    guard let tenant = envelope.tenantID else { return }
-    let change = try envelope.decode(WidgetChanged.self)
-    guard change.change == .deleted else { return }
-    try await connection.setTenant(tenant, logger: logger)
-    try await connection.query("DELETE FROM ingest.documents WHERE widget_id = \(change.widgetID)", logger: logger)
-}
-

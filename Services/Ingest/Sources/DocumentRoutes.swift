@@ -15,14 +15,17 @@ import Platform
 /// 202 at once with the queued document; ingestion runs in the background.
 public struct DocumentRoutes: Sendable {
     let documents: PostgresDocumentRepository
+    /// Which widgets the customer owns: documents go only to one's own widgets.
+    let widgets: WidgetDirectory
     let search: HybridSearch
     let maximumDocumentBytes: Int
     /// Checks web addresses before they are accepted; nil when fetching is off.
     let addressPolicy: AddressPolicy?
 
-    public init(documents: PostgresDocumentRepository, search: HybridSearch, maximumDocumentBytes: Int,
+    public init(documents: PostgresDocumentRepository, widgets: WidgetDirectory, search: HybridSearch, maximumDocumentBytes: Int,
                 addressPolicy: AddressPolicy? = AddressPolicy()) {
         self.documents = documents
+        self.widgets = widgets
         self.search = search
         self.maximumDocumentBytes = maximumDocumentBytes
         self.addressPolicy = addressPolicy
@@ -37,6 +40,7 @@ public struct DocumentRoutes: Sendable {
         group.post("/v1/documents") { request, context -> EditedResponse<Document> in
             let customer = try context.requireCustomer()
             let upload = try await upload(from: request, context: context)
+            try await widgets.requireOwned(upload.widget, by: customer.id, requestID: context.requestID)
             let document = try await documents.create(
                 owner: customer.id, widget: upload.widget, title: upload.title, kind: upload.kind, format: upload.format,
                 sourceURL: upload.sourceURL, body: upload.body)

@@ -19,6 +19,8 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     /// Whether web addresses in loopback, private and link-local networks may be fetched (S8.3:
     /// never in production; local tests and demos need it).
     public var allowPrivateNetworkFetches = false
+    /// Where Chat is: Ingest asks it who owns a widget it has not heard of yet.
+    public var chatURL = URL(string: "http://127.0.0.1:8081")!
 
     public init(service: ServiceConfiguration, database: DatabaseConfiguration, freeKnowledgeBytes: Int64 = 5_000_000,
                 maximumDocumentBytes: Int = 20 << 20, maximumDocumentCharacters: Int = 5_000_000,
@@ -39,6 +41,9 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
             maximumDocumentBytes: reader.integer("CONTEXO_MAX_DOCUMENT_BYTES", default: 20 << 20, in: 1024...(512 << 20)),
             maximumDocumentCharacters: reader.integer("CONTEXO_MAX_DOCUMENT_CHARACTERS", default: 5_000_000, in: 1000...100_000_000),
             embeddings: .read(from: &reader, prefix: "CONTEXO_EMBEDDINGS", default: .local, timeout: .seconds(30)))
+        configuration.chatURL = reader.parsed("CONTEXO_CHAT_URL", expected: "Chat's base URL, e.g. http://chat:8081") { raw in
+            URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
+        } ?? configuration.chatURL
         configuration.jobClaimIdle = .seconds(reader.integer("CONTEXO_JOB_CLAIM_IDLE_SECONDS", default: 300, in: 1...86_400))
         if reader.value("CONTEXO_FETCH_ALLOW_PRIVATE_NETWORKS") == "true" {
             if configuration.service.environment == .development {

@@ -84,6 +84,13 @@ extension Problem {
         Problem(status: .serviceUnavailable, slug: "unavailable", title: "Service Unavailable", detail: detail,
                 extensions: down.isEmpty ? nil : ["down": down])
     }
+
+    /// The same problem answered with one more header (`Retry-After`, `WWW-Authenticate`).
+    public func with(header name: String, _ value: String) -> Problem {
+        var copy = self
+        copy.headers[name] = value
+        return copy
+    }
 }
 
 /// A domain error that knows its problem. Each service's error enum conforms, so HTTP mapping

@@ -18,9 +18,11 @@ enum IngestHarness {
     /// see another test's jobs (tests run in parallel on one Redis; database 0 is the others').
     static let redisDatabases = NIOLockedValueBox(0)
 
+    /// Chat's widget lookups go to `chat` (by default a directory that owns up every widget to its caller).
     static func configuration(_ database: TestDatabase, freeKnowledgeBytes: Int64 = 5_000_000,
-                              maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false) -> IngestConfiguration {
-        var redis = database.stack.redis
+                              maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false,
+                              chat: FakeChatDirectory = .permissive) async -> IngestConfiguration {
+        var redis = database.stack.redis(for: .ingest)
         redis.database = redisDatabases.withLockedValue { $0 = $0 % 15 + 1; return $0 }
         var service = serviceConfiguration(database.stack, for: .ingest, redis: redis)
         service.consumerGroupSuffix = "-" + database.name
@@ -29,14 +31,16 @@ enum IngestHarness {
             database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 12),
             freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes)
         configuration.allowPrivateNetworkFetches = allowPrivateFetches
+        configuration.chatURL = await chat.url()
         return configuration
     }
 
     static func app(_ database: TestDatabase, freeKnowledgeBytes: Int64 = 5_000_000,
-                    maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false) async throws -> some ApplicationProtocol {
+                    maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false,
+                    chat: FakeChatDirectory = .permissive) async throws -> some ApplicationProtocol {
         try await Ingest.buildApplication(
-            configuration: configuration(database, freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes,
-                                         allowPrivateFetches: allowPrivateFetches),
+            configuration: await configuration(database, freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes,
+                                               allowPrivateFetches: allowPrivateFetches, chat: chat),
             logger: Logger(label: "test.ingest"))
     }
 

@@ -39,10 +39,12 @@ import TestSupport
         }
     }
 
-    static func worker(_ database: TestDatabase, redis: RedisEndpoint, embeddingsPort: Int, name: String) throws -> ServiceProcess {
+    static func worker(_ database: TestDatabase, redis: RedisEndpoint, embeddingsPort: Int, name: String) async throws -> ServiceProcess {
         let role = database.roleURL("contexo_ingest")
         let port = freePort()
+        let chat = await FakeChatDirectory.permissive.url()
         return try ServiceProcess(binary: "contexo-ingest", port: port, environment: [
+            "CONTEXO_CHAT_URL": chat.absoluteString,
             "CONTEXO_ENV": "development", "CONTEXO_HTTP_HOST": "127.0.0.1", "CONTEXO_HTTP_PORT": String(port),
             "CONTEXO_REDIS_URL": "redis://127.0.0.1:\(redis.port)", "CONTEXO_INTERNAL_TOKEN_SECRET": TestStack.internalSecret,
             "CONTEXO_DATABASE_URL": "postgres://\(role.username):\(role.password!)@\(role.host):\(role.port)/\(role.database)",
@@ -71,7 +73,7 @@ import TestSupport
         let embeddings = Embeddings()
         let owner = UUID(), widget = UUID()
         try await withLiveServer(embeddings.router) { embeddingsPort in
-            let first = try Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-a")
+            let first = try await Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-a")
             defer { first.stop() }
             try await Self.ready(first)
             var upload = HTTPClientRequest(url: "http://127.0.0.1:\(first.port)/v1/documents")
@@ -91,7 +93,7 @@ import TestSupport
             #expect(await first.waitForExit(timeout: .seconds(10)) != nil)
             embeddings.holdFirst.withLockedValue { $0 = false }
 
-            let second = try Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-b")
+            let second = try await Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-b")
             defer { second.stop() }
             try await Self.ready(second)
             let deadline = ContinuousClock.now + .seconds(60)
