@@ -139,6 +139,32 @@ import TestSupport
         }
     }
 
+    /// The gateway is public: its metrics (every tenant's traffic) are not (review finding 7).
+    @Test func theGatewaysMetricsNeedTheScrapersToken() async throws {
+        try await withLiveServer(Self.upstreamRouter()) { port in
+            try await gateway(upstreamPort: port).test(.router) { client in
+                let metrics = try await client.execute(uri: "/metrics", method: .get) { $0.status }
+                let health = try await client.execute(uri: "/healthz", method: .get) { $0.status }
+                let ready = try await client.execute(uri: "/readyz", method: .get) { $0.status }
+                #expect(metrics == .notFound, "no token configured: no metrics")
+                #expect(health == .ok && ready == .ok, "orchestrators still probe")
+            }
+            let token = String(repeating: "m", count: 40)
+            try await gateway(upstreamPort: port) { $0.service.metricsToken = token }.test(.router) { client in
+                for presented in [nil, "Bearer wrong", "Bearer \(token)x", token] {
+                    var headers = HTTPFields()
+                    if let presented { headers[.authorization] = presented }
+                    let status = try await client.execute(uri: "/metrics", method: .get, headers: headers) { $0.status }
+                    #expect(status == .unauthorized, "\(presented ?? "none")")
+                }
+                let body = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(token)"]) {
+                    ($0.status, String(buffer: $0.body))
+                }
+                #expect(body.0 == .ok && body.1.contains("contexo_http_requests_total"))
+            }
+        }
+    }
+
     @Test func helmetHeadersAreOnEveryResponse() async throws {
         let token = try await Self.token(customer: UUID())
         try await withLiveServer(Self.upstreamRouter()) { port in

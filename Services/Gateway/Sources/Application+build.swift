@@ -15,8 +15,10 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let resources = try await ServiceResources(
         service: .gateway, configuration: configuration.service, database: nil, logger: logger,
         verifiesInternalTokens: false)
+    // The gateway is public: its metrics (every tenant's traffic) need the scraper's token.
     let routing = ServiceRouter(build: resources.build, readiness: resources.readiness, verifier: nil,
-                                metrics: resources.metrics, securityHeaders: true)
+                                metrics: resources.metrics, securityHeaders: true,
+                                metricsAccess: .of(token: resources.metricsToken, publicFacing: true))
     var clientConfiguration = HTTPClient.Configuration()
     clientConfiguration.timeout.connect = .seconds(1)
     clientConfiguration.connectionPool.idleTimeout = .seconds(60)

@@ -17,6 +17,8 @@ public struct ServiceConfiguration: Sendable {
     /// The key this service signs its events with (producers) and the public keys of every producer
     /// it trusts (`CONTEXO_EVENT_SIGNING_KEY`, `CONTEXO_EVENT_PUBLIC_KEYS`).
     public var events: EventKeys
+    /// The bearer token `/metrics` asks for (`CONTEXO_METRICS_TOKEN`); see ``MetricsAccess``.
+    public var metricsToken: String?
 
     public init(
         environment: DeploymentEnvironment = .production, host: String = "127.0.0.1", port: Int,
@@ -48,9 +50,17 @@ public struct ServiceConfiguration: Sendable {
         let redis = reader.parsed("CONTEXO_REDIS_URL", isSecret: true, expected: "a redis://[:password@]host[:port][/db] URL") {
             RedisEndpoint(url: $0)
         } ?? RedisEndpoint(host: "127.0.0.1")
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             environment: environment, host: host, port: port, logLevel: level,
             internalTokenSecret: secret, redis: redis, events: readEventKeys(from: &reader, service: service))
+        if let token = reader.value("CONTEXO_METRICS_TOKEN") {
+            if token.utf8.count < minimumSecretLength {
+                reader.report("CONTEXO_METRICS_TOKEN", "must be at least \(minimumSecretLength) bytes long")
+            } else {
+                configuration.metricsToken = token
+            }
+        }
+        return configuration
     }
 
     /// Every service trusts the public keys of the producers; the producers also sign. A signing

@@ -39,6 +39,8 @@ public struct ServiceResources: Sendable {
     let consumerGroupSuffix: String
     /// The service's signing key and trusted keys.
     public let events: EventKeys
+    /// The bearer token of `/metrics`, if one is configured.
+    public let metricsToken: String?
 
     public init(
         service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
@@ -57,6 +59,7 @@ public struct ServiceResources: Sendable {
         redis = RedisClient(endpoint: configuration.redis)
         consumerGroupSuffix = configuration.consumerGroupSuffix
         events = configuration.events
+        metricsToken = configuration.metricsToken
         verifier = verifiesInternalTokens
             ? await InternalTokenVerifier(secret: configuration.internalTokenSecret, service: service) : nil
     }
@@ -70,7 +73,8 @@ public struct ServiceResources: Sendable {
 
     /// The router with operational routes and the internal-token-guarded business group.
     public func makeRouter() -> ServiceRouter {
-        ServiceRouter(build: build, readiness: readiness, verifier: verifier, metrics: metrics)
+        ServiceRouter(build: build, readiness: readiness, verifier: verifier, metrics: metrics,
+                      metricsAccess: .of(token: metricsToken, publicFacing: false))
     }
 
     /// Event metrics in this service's registry.
