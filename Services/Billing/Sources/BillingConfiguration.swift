@@ -59,6 +59,7 @@ public struct BillingConfiguration: ContexoServiceConfiguration {
         lemon.apiURL = reader.parsed("CONTEXO_LEMONSQUEEZY_API_URL", required: false, expected: "an http(s):// base URL") { raw in
             URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
         } ?? lemon.apiURL
+        reader.requireTLS("CONTEXO_LEMONSQUEEZY_API_URL", lemon.apiURL, in: service.environment)
         lemon.apiKey = reader.value("CONTEXO_LEMONSQUEEZY_API_KEY")
         lemon.storeID = reader.parsed("CONTEXO_LEMONSQUEEZY_STORE_ID", required: false, expected: "a numeric store id") { raw in
             raw.allSatisfy(\.isNumber) && !raw.isEmpty ? raw : nil

@@ -40,10 +40,11 @@ public struct ChatConfiguration: ContexoServiceConfiguration {
         let ingest = reader.parsed("CONTEXO_INGEST_URL", expected: "Ingest's base URL, e.g. http://ingest:8082") { raw in
             URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
         }
+        let answers = AnswerConfiguration.read(from: &reader, prefix: "CONTEXO_ANSWER", default: .local)
+        reader.requireTLS("CONTEXO_ANSWER_API_URL", answers.apiURL.flatMap(URL.init(string:)), in: service.environment)
         return ChatConfiguration(
             service: service, database: database, freeWidgetLimit: widgets, freeMessageAllowance: messages,
-            visitors: visitors, ingestURL: ingest ?? URL(string: "http://127.0.0.1:8082")!,
-            answers: .read(from: &reader, prefix: "CONTEXO_ANSWER", default: .local))
+            visitors: visitors, ingestURL: ingest ?? URL(string: "http://127.0.0.1:8082")!, answers: answers)
     }
 }
 

@@ -112,6 +112,7 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             reader.report("CONTEXO_JWT_SECRET", "must be at least 32 bytes long")
             tokens.hmacSecret = nil
         }
+        reader.requireTLS("CONTEXO_JWKS_URL", tokens.jwksURL, in: service.environment)
         if tokens.issuer == nil && service.environment == .production {
             // Without it, a token another project signed with a shared or leaked key would pass.
             reader.report("CONTEXO_JWT_ISSUER", "is required in production (Supabase: https://<project>.supabase.co/auth/v1)")
@@ -131,6 +132,9 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             let origins = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             return origins.allSatisfy(Self.isOrigin) ? Set(origins) : nil
         } ?? []
+        for origin in configuration.dashboardOrigins.sorted() {
+            reader.requireTLS("CONTEXO_DASHBOARD_ORIGINS", URL(string: origin), in: service.environment)
+        }
         configuration.rateLimitPerIP = RateLimit(
             limit: reader.integer("CONTEXO_RATE_LIMIT_IP_PER_MINUTE", default: 300, in: 1...1_000_000), period: .seconds(60))
         configuration.widgetRateLimitPerIP = RateLimit(

@@ -41,6 +41,8 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
             maximumDocumentBytes: reader.integer("CONTEXO_MAX_DOCUMENT_BYTES", default: 20 << 20, in: 1024...(512 << 20)),
             maximumDocumentCharacters: reader.integer("CONTEXO_MAX_DOCUMENT_CHARACTERS", default: 5_000_000, in: 1000...100_000_000),
             embeddings: .read(from: &reader, prefix: "CONTEXO_EMBEDDINGS", default: .local, timeout: .seconds(30)))
+        reader.requireTLS("CONTEXO_EMBEDDINGS_API_URL", configuration.embeddings.apiURL.flatMap(URL.init(string:)),
+                          in: configuration.service.environment)
         configuration.chatURL = reader.parsed("CONTEXO_CHAT_URL", expected: "Chat's base URL, e.g. http://chat:8081") { raw in
             URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
         } ?? configuration.chatURL

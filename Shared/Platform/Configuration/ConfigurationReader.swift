@@ -119,3 +119,14 @@ public struct ConfigurationError: Error, CustomStringConvertible {
         return "\(service): invalid configuration (\(names)):\n\(lines)"
     }
 }
+
+extension ConfigurationReader {
+    /// S2.1: in production, what travels to another party goes over TLS. Reports `name` when `url`
+    /// is plain http to anything but this machine's loopback (a local model server, a sidecar).
+    public mutating func requireTLS(_ name: String, _ url: URL?, in environment: DeploymentEnvironment) {
+        guard environment == .production, let url, url.scheme?.lowercased() == "http" else { return }
+        let host = (url.host ?? "").lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.") { return }
+        report(name, "must be an https:// URL in production (got plain http to \(host.prefix(100)))")
+    }
+}
