@@ -80,7 +80,7 @@ RUN for exe in /usr/local/bin/contexo-*; do \
     done
 
 # Deploys are traceable (S9.2): every service reports this commit.
-ARG GIT_COMMIT=unknown
+ARG GIT_COMMIT
 ENV CONTEXO_GIT_COMMIT=${GIT_COMMIT} \
     CONTEXO_HTTP_HOST=0.0.0.0 \
     CONTEXO_MIGRATIONS_DIR=/app/Services

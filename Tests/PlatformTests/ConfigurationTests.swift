@@ -9,7 +9,8 @@ import TestSupport
         _ = reader.databaseURL("CONTEXO_DATABASE_URL")
         let error = #expect(throws: ConfigurationError.self) { try reader.validate(service: "contexo-chat") }
         let names = error?.problems.map(\.variable) ?? []
-        #expect(names == ["CONTEXO_INTERNAL_TOKEN_SECRET", "CONTEXO_REDIS_URL", "CONTEXO_EVENT_PUBLIC_KEYS", "CONTEXO_DATABASE_URL"])
+        #expect(names == ["CONTEXO_INTERNAL_TOKEN_SECRET", "CONTEXO_REDIS_URL", "CONTEXO_EVENT_PUBLIC_KEYS", "CONTEXO_GIT_COMMIT",
+                          "CONTEXO_DATABASE_URL"])
         #expect(error?.description.contains("contexo-chat: invalid configuration") == true)
     }
 
@@ -64,5 +65,19 @@ import TestSupport
         #expect(!url.description.contains("p@ss"))
         #expect(DatabaseURL("postgres://host/db") == nil)
         #expect(DatabaseURL("postgres://user@host") == nil)
+    }
+
+    /// S9.2: production deploys are traceable, so a production service names its commit.
+    @Test func productionNeedsTheCommitItWasBuiltFrom() {
+        for (commit, expected) in [(nil, true), ("unknown", true), ("", true), ("3bda5a7e", false)] as [(String?, Bool)] {
+            var environment = ["CONTEXO_ENV": "production"]
+            environment["CONTEXO_GIT_COMMIT"] = commit
+            var reader = ConfigurationReader(environment: environment)
+            _ = ServiceConfiguration.read(from: &reader, service: .chat, defaultPort: 8081)
+            #expect(reader.problems.contains { $0.variable == "CONTEXO_GIT_COMMIT" } == expected, "\(commit ?? "unset")")
+        }
+        var development = ConfigurationReader(environment: ["CONTEXO_ENV": "development"])
+        _ = ServiceConfiguration.read(from: &development, service: .chat, defaultPort: 8081)
+        #expect(!development.problems.contains { $0.variable == "CONTEXO_GIT_COMMIT" })
     }
 }

@@ -121,7 +121,10 @@ bench_gateway() {
     local billing_keys=() gateway_keys=() line
     while IFS= read -r line; do billing_keys+=("$line"); done < <(stack_event_env billing)
     while IFS= read -r line; do gateway_keys+=("$line"); done < <(stack_event_env gateway)
+    local commit
+    commit=$(git -C "$REPO" rev-parse --verify -q HEAD || echo bench)
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning "${billing_keys[@]}" \
+        "CONTEXO_GIT_COMMIT=$commit" \
         CONTEXO_HTTP_HOST=127.0.0.1 CONTEXO_HTTP_PORT="$billing" "CONTEXO_REDIS_URL=redis://127.0.0.1:$redis_port" \
         "CONTEXO_INTERNAL_TOKEN_SECRET=$secret" "CONTEXO_PLAN_CATALOG_FILE=$REPO/config/plans.json" \
         "CONTEXO_DATABASE_URL=postgres://contexo_billing:$role_password@127.0.0.1:$pg_port/contexo_bench" \
@@ -129,6 +132,7 @@ bench_gateway() {
     BENCH_PIDS+=($!)
     # Rate limiting stays on, at its highest setting (16,666 requests/s from the one client IP).
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning "${gateway_keys[@]}" \
+        "CONTEXO_GIT_COMMIT=$commit" \
         CONTEXO_HTTP_HOST=127.0.0.1 CONTEXO_HTTP_PORT="$gateway" "CONTEXO_REDIS_URL=redis://127.0.0.1:$redis_port" \
         "CONTEXO_INTERNAL_TOKEN_SECRET=$secret" "CONTEXO_JWT_SECRET=$jwt" CONTEXO_RATE_LIMIT_IP_PER_MINUTE=1000000 \
         CONTEXO_JWT_ISSUER=https://bench.supabase.test/auth/v1 \

@@ -53,6 +53,11 @@ public struct ServiceConfiguration: Sendable {
         var configuration = ServiceConfiguration(
             environment: environment, host: host, port: port, logLevel: level,
             internalTokenSecret: secret, redis: redis, events: readEventKeys(from: &reader, service: service))
+        // S9.2: a production deploy says which commit it runs (/version, logs, metrics).
+        if environment == .production, ["", "unknown"].contains(reader.value("CONTEXO_GIT_COMMIT") ?? "") {
+            reader.report("CONTEXO_GIT_COMMIT", "is required in production: the commit this build came from "
+                          + "(the Dockerfile stamps it from --build-arg GIT_COMMIT=$(git rev-parse HEAD))")
+        }
         if let token = reader.value("CONTEXO_METRICS_TOKEN") {
             if token.utf8.count < minimumSecretLength {
                 reader.report("CONTEXO_METRICS_TOKEN", "must be at least \(minimumSecretLength) bytes long")
