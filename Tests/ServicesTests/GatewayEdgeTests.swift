@@ -55,6 +55,33 @@ import TestSupport
         }
     }
 
+    /// Refused origins count against the per-IP limit: the CORS check runs after it (review), so a
+    /// foreign page cannot probe the API without limit.
+    @Test func foreignOriginsAreRateLimitedBeforeTheyAreRefused() async throws {
+        try await withLiveServer(GatewayTests.upstreamRouter()) { port in
+            try await suite.gateway(upstreamPort: port) {
+                $0.dashboardOrigins = [dashboard]
+                $0.rateLimitPerIP = RateLimit(limit: 5, period: .seconds(60))
+                $0.trustedProxies = 1
+            }.test(.router) { client in
+                let ip = "198.51.100.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(8))"
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<8 {
+                    statuses.append(try await client.execute(uri: "/v1/widgets", method: .options, headers: [
+                        .origin: "https://evil.test", .accessControlRequestMethod: "GET", HTTPField.Name("X-Forwarded-For")!: ip,
+                    ]) { $0.status })
+                }
+                #expect(statuses.filter { $0 == .forbidden }.count == 5, "\(statuses)")
+                #expect(statuses.filter { $0 == .tooManyRequests }.count == 3, "\(statuses)")
+                // The dashboard's own page, limited too, can read why.
+                let limited = try await client.execute(uri: "/v1/widgets", method: .get, headers: [
+                    .origin: dashboard, HTTPField.Name("X-Forwarded-For")!: ip,
+                ]) { ($0.status, $0.headers[.accessControlAllowOrigin]) }
+                #expect(limited.0 == .tooManyRequests && limited.1 == dashboard)
+            }
+        }
+    }
+
     func burst(_ count: Int, against app: some ApplicationProtocol, ip: String, token: String) async throws -> [HTTPResponse.Status: Int] {
         try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in

@@ -77,7 +77,8 @@ import TestSupport
         let ingest = try await Ingest.buildApplication(configuration: await IngestHarness.configuration(database), logger: logger)
         let billing = try await Billing.buildApplication(
             configuration: try BillingHarness(database: database).configuration(lemonPort: 9), logger: logger)
-        let gateway = try await GatewayTests().gateway(upstreamPort: 9)
+        // With a scraper token, as production runs it: without one the gateway serves no /metrics.
+        let gateway = try await GatewayTests().gateway(upstreamPort: 9) { $0.service.metricsToken = String(repeating: "m", count: 32) }
         for application: ServiceApplication in [chat, ingest, billing, gateway] {
             try await application.test(.router) { _ in }
         }

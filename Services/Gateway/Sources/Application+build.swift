@@ -45,7 +45,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let limiterRedis = RedisClient(endpoint: configuration.service.redis, maximumConnections: 16,
                                    connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500))
     let limiter = RateLimiter(redis: limiterRedis, addressSecret: configuration.service.internalTokenSecret, logger: logger)
-    routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins))
+    routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .decorate))
 
     // The visitor surface: per-IP limit, the widget's own CORS allow-list, per-widget limit, then Chat.
     let allowLists = WidgetAllowListCache(httpClient: httpClient, issuer: issuer, chat: configuration.upstreams.chat,
@@ -79,6 +79,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let dashboard = routing.router.group("/v1")
         .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "api",
                                              clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+        .add(middleware: DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .enforce))
         .add(middleware: CustomerAuthMiddleware(verifier: verifier))
     for (prefix, service) in GatewayRoutes.dashboard {
         let limit = prefix == "documents" ? configuration.maximumUploadBytes : configuration.maximumJSONBodyBytes
@@ -124,9 +125,12 @@ enum GatewayRoutes {
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
-    /// Forwards `/v1/<prefix>` and everything below it, for every method, to `service`.
+    /// Forwards `/v1/<prefix>` and everything below it, for every method, to `service`. `OPTIONS`
+    /// routes exist so that a preflight runs through the group's rate limit and CORS check, which
+    /// answer it; one that gets past them (no `Origin`) meets the token check.
     static func forward(_ prefix: String, on group: RouterGroup<ContexoRequestContext>, to service: ServiceName, proxy: UpstreamProxy) {
         for path in [RouterPath(prefix), RouterPath("\(prefix)/**")] {
+            group.on(path, method: .options) { _, _ in Response(status: .noContent) }
             for method in methods {
                 group.on(path, method: method) { request, context in
                     try await proxy.forward(request, context: context, to: service, customer: context.caller?.customerID)

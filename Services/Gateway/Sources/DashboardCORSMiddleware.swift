@@ -3,12 +3,20 @@ import Hummingbird
 import Platform
 
 /// CORS for the dashboard surface (`/v1/…`, S5.1/S7.2): only the configured dashboard origins, exact
-/// match. A preflight from any other origin is a 403 with no `Access-Control-Allow-Origin`, and an
-/// actual request carrying a foreign `Origin` is refused server-side too — not left to the browser.
+/// match. It runs in two places:
+/// - ``Role/enforce``, in the `/v1` group after the per-IP rate limit (so refused origins still
+///   count against it): a preflight from any other origin is a 403 with no
+///   `Access-Control-Allow-Origin`, an actual request carrying a foreign `Origin` is refused
+///   server-side too (not left to the browser), and an allowed preflight is answered.
+/// - ``Role/decorate``, around everything: responses to an allowed origin carry its CORS headers,
+///   refusals included (a 429 from the rate limit, a 401), so the dashboard can read why a call failed.
 /// Requests without `Origin` (not from a browser) pass; they still need a valid token.
 struct DashboardCORSMiddleware: RouterMiddleware {
     typealias Context = ContexoRequestContext
+    enum Role { case enforce, decorate }
+
     let allowedOrigins: Set<String>
+    let role: Role
     let pathPrefix = "/v1/"
 
     static let allowedMethods = "GET, POST, PUT, PATCH, DELETE"
@@ -19,21 +27,26 @@ struct DashboardCORSMiddleware: RouterMiddleware {
               let origin = request.headers[.origin] else {
             return try await next(request, context)
         }
-        guard allowedOrigins.contains(origin) else {
-            throw Problem(status: .forbidden, slug: "origin-not-allowed", title: "Origin Not Allowed",
-                          detail: "The dashboard API does not accept requests from this origin.")
+        switch role {
+        case .enforce:
+            guard allowedOrigins.contains(origin) else {
+                throw Problem(status: .forbidden, slug: "origin-not-allowed", title: "Origin Not Allowed",
+                              detail: "The dashboard API does not accept requests from this origin.")
+            }
+            if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+                return CORSHeaders.preflight(origin: origin, methods: Self.allowedMethods, headers: Self.allowedHeaders)
+            }
+            return try await next(request, context)
+        case .decorate:
+            guard allowedOrigins.contains(origin) else { return try await next(request, context) }
+            var response: Response
+            do {
+                response = try await next(request, context)
+            } catch {
+                response = ProblemMiddleware.problem(for: error, context: context).response(requestID: context.requestID)
+            }
+            CORSHeaders.allow(&response, origin: origin)
+            return response
         }
-        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
-            return CORSHeaders.preflight(origin: origin, methods: Self.allowedMethods, headers: Self.allowedHeaders)
-        }
-        // Errors get the CORS headers too, so the dashboard can read why a call failed.
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            response = ProblemMiddleware.problem(for: error, context: context).response(requestID: context.requestID)
-        }
-        CORSHeaders.allow(&response, origin: origin)
-        return response
     }
 }
