@@ -15,7 +15,28 @@ import Testing
             context.caller?.customerID?.uuidString ?? "anonymous"
         }
         routing.businessRoutes.get("/v1/boom") { _, _ -> String in throw Down() }
+        routing.businessRoutes.get("/v1/things/{id}") { _, _ -> String in "thing" }
+        routing.businessRoutes.delete("/v1/things/{id}") { _, _ -> HTTPResponse.Status in .noContent }
+        routing.sealRoutes()
         return Application(router: routing.router)
+    }
+
+    /// A served path asked with a method it does not take is a 405 that names the methods it
+    /// does take (review finding 9), and an unknown path stays a 404.
+    @Test func aWrongMethodIsA405WithAllow() async throws {
+        try await makeApp(readiness: []).test(.router) { client in
+            let wrong = try await client.execute(uri: "/v1/things/42", method: .post) {
+                ($0.status, $0.headers[.allow], $0.headers[.contentType], String(buffer: $0.body))
+            }
+            #expect(wrong.0 == .methodNotAllowed)
+            #expect(wrong.1 == "DELETE, GET")
+            #expect(wrong.2 == "application/problem+json" && wrong.3.contains("method-not-allowed"))
+            let health = try await client.execute(uri: "/healthz", method: .put) { ($0.status, $0.headers[.allow]) }
+            #expect(health.0 == .methodNotAllowed && health.1 == "GET")
+            #expect(try await client.execute(uri: "/v1/things/42", method: .delete) { $0.status } == .noContent)
+            #expect(try await client.execute(uri: "/v1/nothing/here", method: .post) { $0.status } == .notFound)
+            #expect(try await client.execute(uri: "/v1/things/42/more", method: .get) { $0.status } == .notFound)
+        }
     }
 
     @Test func healthAndVersionReportTheCommit() async throws {

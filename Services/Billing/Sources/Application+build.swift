@@ -35,6 +35,6 @@ public func buildApplication(configuration: BillingConfiguration, logger: Logger
                   registry: resources.metrics.registry, logger: logger)
         .register(on: routing.businessRoutes)
     return resources.application(
-        router: routing.router, configuration: configuration.service, logger: logger,
+        routing: routing, configuration: configuration.service, logger: logger,
         background: [resources.outboxRelay(schema: "billing", logger: logger), HTTPClientService(client: httpClient)])
 }

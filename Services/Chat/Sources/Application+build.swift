@@ -28,7 +28,7 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
     var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers
     billingHandlers[AccountDeleted.type] = TenantErasure.chat
     return resources.application(
-        router: routing.router, configuration: configuration.service, logger: logger,
+        routing: routing, configuration: configuration.service, logger: logger,
         background: [
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "chat", logger: logger),

@@ -107,7 +107,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         logger.notice("serving HTTPS (TLS 1.2 and 1.3 only)")
     }
     return resources.application(
-        router: routing.router, configuration: configuration.service, logger: logger,
+        routing: routing, configuration: configuration.service, logger: logger,
         background: [HTTPClientService(client: httpClient), limiterRedis, planChanges, widgetChanges], server: server)
 }
 

@@ -33,7 +33,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     billingHandlers[AccountDeleted.type] = accountErasure
     logger.notice("embeddings", metadata: ["provider": "\(configuration.embeddings.provider.rawValue)", "model": "\(embedder.model)"])
     return resources.application(
-        router: routing.router, configuration: configuration.service, logger: logger,
+        routing: routing, configuration: configuration.service, logger: logger,
         background: [
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "ingest", logger: logger),

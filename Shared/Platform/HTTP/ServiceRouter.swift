@@ -25,6 +25,8 @@ public struct ServiceRouter {
     /// Routes that require the gateway's internal token.
     public let businessRoutes: RouterGroup<ContexoRequestContext>
     public let metrics: HTTPMetrics
+    /// Every route, for 405 answers; filled by ``sealRoutes()`` once all routes are added.
+    public let routeTable = RouteTable()
 
     /// - Parameter verifier: nil for the gateway itself, whose business routes are public.
     /// - Parameter securityHeaders: Helmet's headers on every response (the public gateway).
@@ -37,12 +39,18 @@ public struct ServiceRouter {
         router.middlewares.add(AccessLogMiddleware())
         router.middlewares.add(HTTPMetricsMiddleware(metrics: metrics))
         router.middlewares.add(ProblemMiddleware())
+        router.middlewares.add(MethodNotAllowedMiddleware(table: routeTable))
         Self.addOperationalRoutes(to: router, build: build, readiness: readiness, metrics: metrics, access: metricsAccess)
         let group = router.group()
         if let verifier { group.add(middleware: InternalAuthMiddleware(verifier: verifier)) }
         self.router = router
         self.businessRoutes = group
         self.metrics = metrics
+    }
+
+    /// Records every route added so far, so a served path asked with another method is a 405.
+    public func sealRoutes() {
+        routeTable.install(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
     }
 
     private static func addOperationalRoutes(

@@ -108,8 +108,9 @@ public struct ServiceResources: Sendable {
     }
 
     /// The application: the HTTP server plus the clients' lifecycles, plus any background loops.
+    /// Every route must be added to `routing` before this is called.
     public func application(
-        router: Router<ContexoRequestContext>, configuration: ServiceConfiguration, logger: Logger,
+        routing: ServiceRouter, configuration: ServiceConfiguration, logger: Logger,
         background: [any Service] = [],
         server: HTTPServerBuilder = .http1(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -118,8 +119,9 @@ public struct ServiceResources: Sendable {
         if let postgres { services.append(postgres) }
         services.append(redis)
         services.append(contentsOf: background)
+        routing.sealRoutes()
         return ServiceApplication(
-            router: router,
+            router: routing.router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: services,
