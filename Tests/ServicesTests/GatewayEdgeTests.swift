@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Platform
+import NIOPosix
 import Testing
 import TestSupport
 @testable import Gateway
@@ -78,6 +79,63 @@ import TestSupport
                     .origin: dashboard, HTTPField.Name("X-Forwarded-For")!: ip,
                 ]) { ($0.status, $0.headers[.accessControlAllowOrigin]) }
                 #expect(limited.0 == .tooManyRequests && limited.1 == dashboard)
+            }
+        }
+    }
+
+    /// Sends `bytes` as they are to 127.0.0.1:`port` and returns everything the server answers
+    /// before it closes the connection (10 s at most).
+    static func raw(_ bytes: [UInt8], port: Int) async throws -> String {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask {
+                try await channel.executeThenClose { inbound, outbound in
+                    try await outbound.write(ByteBuffer(bytes: bytes))
+                    var answer = ""
+                    for try await buffer in inbound { answer += String(buffer: buffer) }
+                    return answer
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                return "timeout"
+            }
+            let first = try await group.next() ?? ""
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Requests NIO's HTTP parser refuses never reach a route; their 400 still carries Helmet's
+    /// headers and a problem+json body (review finding 6, S7.1).
+    @Test func requestsTheHTTPParserRefusesGetAProblemWithSecurityHeaders() async throws {
+        try await withLiveServer(GatewayTests.upstreamRouter()) { port in
+            try await suite.gateway(upstreamPort: port).test(.live) { client in
+                let gateway = try #require(client.port)
+                let cases: [(String, String)] = [
+                    ("an oversized header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 270_000))\r\n\r\n"),
+                    ("Content-Length with Transfer-Encoding",
+                     "POST /v1/widgets HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                    ("an obs-folded header", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: one\r\n two\r\n\r\n"),
+                ]
+                for (name, request) in cases {
+                    let answer = try await Self.raw(Array(request.utf8), port: gateway)
+                    #expect(answer.hasPrefix("HTTP/1.1 400"), "\(name): \(answer.prefix(200))")
+                    let lower = answer.lowercased()
+                    #expect(lower.contains("strict-transport-security: max-age=31536000; includesubdomains"), "\(name)")
+                    #expect(lower.contains("x-content-type-options: nosniff") && lower.contains("content-security-policy:"), "\(name)")
+                    #expect(lower.contains("content-type: application/problem+json"), "\(name)")
+                    #expect(answer.contains(#""status":400"#) && answer.contains("bad-request"), "\(name): \(answer.suffix(300))")
+                }
+                // An ordinary request is untouched: one set of headers, its own body.
+                let healthy = try await Self.raw(Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: gateway)
+                #expect(healthy.hasPrefix("HTTP/1.1 200") && healthy.contains(#""status":"ok""#))
+                #expect(healthy.lowercased().components(separatedBy: "strict-transport-security").count == 2)
             }
         }
     }

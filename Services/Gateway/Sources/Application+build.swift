@@ -101,9 +101,11 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
             .register(on: routing.router)
         logger.notice("development mode: POST /dev/token mints customer tokens")
     }
-    var server = HTTPServerBuilder.http1()
+    // Every response, the HTTP parser's own refusals included, leaves with Helmet's headers.
+    let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ParserRefusalHandler()])
+    var server = HTTPServerBuilder.http1(configuration: http1)
     if let tls = configuration.tls {
-        server = try .tls(.http1(), tlsConfiguration: try GatewayTLS.serverConfiguration(tls))
+        server = try .tls(.http1(configuration: http1), tlsConfiguration: try GatewayTLS.serverConfiguration(tls))
         logger.notice("serving HTTPS (TLS 1.2 and 1.3 only)")
     }
     return resources.application(

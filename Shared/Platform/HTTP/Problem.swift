@@ -39,13 +39,18 @@ public struct Problem: Error, Sendable, Codable, Equatable {
         lhs.type == rhs.type && lhs.status == rhs.status && lhs.detail == rhs.detail
     }
 
+    /// The problem's JSON body.
+    public func encodedJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
     /// The response for this problem.
     public func response(requestID: String) -> Response {
         var problem = self
         problem.requestID = requestID
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(problem)) ?? Data(#"{"title":"error"}"#.utf8)
+        let body = (try? problem.encodedJSON()) ?? Data(#"{"title":"error"}"#.utf8)
         var fields = HTTPFields()
         fields[.contentType] = "application/problem+json"
         for (name, value) in headers {
