@@ -12,7 +12,8 @@ import Testing
 import TestSupport
 
 /// S8.1: the model receives the widget's prompt, the retrieved context and the visitor's message,
-/// and nothing else. A fake OpenAI-compatible server records every request the real client sends.
+/// and nothing else. Fake OpenAI-compatible and Gemini servers record every request the real
+/// clients send.
 @Suite(.timeLimit(.minutes(5))) struct DataMinimizationTests {
     static let otherTenantSecret = "Zebra-Falcon-9921 is the vault code"
 
@@ -26,11 +27,62 @@ import TestSupport
         }
     }
 
-    @Test func theProviderSeesOnlyThePromptTheContextAndTheMessage() async throws {
+    static func fakeGemini(_ recorder: AnswerProviderTests.Recorder) -> Router<BasicRequestContext> {
+        AnswerProviderTests.server("/v1beta/models/{call}", recorder) {
+            AnswerProviderTests.stream(AnswerProviderTests.events([
+                #"{"candidates":[{"content":{"role":"model","parts":[{"text":"Refunds take "}]}}]}"#,
+                #"{"candidates":[{"content":{"role":"model","parts":[{"text":"14 days [1]."}]},"finishReason":"STOP"}]}"#,
+            ]))
+        }
+    }
+
+    /// What the test reads from one provider's requests.
+    struct Wire: Sendable {
+        var router: @Sendable (AnswerProviderTests.Recorder) -> Router<BasicRequestContext>
+        var provider: @Sendable (Int) -> any AnswerProvider
+        /// The system text, the last user text, and how many turns the request carries.
+        var system: @Sendable ([String: Any]) -> String?
+        var question: @Sendable ([String: Any]) -> String?
+        var turns: @Sendable ([String: Any]) -> Int
+        /// Turns with history off, and with six prior turns.
+        var alone: Int
+        var withHistory: Int
+    }
+
+    static let wires: [String: Wire] = [
+        "openai": Wire(
+            router: fakeOpenAI,
+            provider: { port in
+                OpenAICompatibleAnswerProvider(baseURL: "http://127.0.0.1:\(port)", apiKey: "sk-provider", model: "tiny",
+                                               client: .shared, logger: Logger(label: "test"))
+            },
+            system: { (($0["messages"] as? [[String: Any]])?.first).flatMap { $0["role"] as? String == "system" ? $0["content"] as? String : nil } },
+            question: { (($0["messages"] as? [[String: Any]])?.last)?["content"] as? String },
+            turns: { ($0["messages"] as? [Any])?.count ?? 0 },
+            alone: 2, withHistory: 1 + 6 + 1),
+        "gemini": Wire(
+            router: fakeGemini,
+            provider: { port in
+                GeminiAnswerProvider(baseURL: "http://127.0.0.1:\(port)/v1beta", apiKey: "gemini-key", client: .shared,
+                                     logger: Logger(label: "test"))
+            },
+            system: { json in
+                ((json["systemInstruction"] as? [String: Any])?["parts"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.joined()
+            },
+            question: { json in
+                (((json["contents"] as? [[String: Any]])?.last)?["parts"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.joined()
+            },
+            turns: { ($0["contents"] as? [Any])?.count ?? 0 },
+            alone: 1, withHistory: 6 + 1),
+    ]
+
+    @Test(arguments: ["openai", "gemini"])
+    func theProviderSeesOnlyThePromptTheContextAndTheMessage(provider name: String) async throws {
+        let wire = try #require(Self.wires[name])
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }
         let recorder = AnswerProviderTests.Recorder()
-        try await withLiveServer(Self.fakeOpenAI(recorder)) { providerPort in
+        try await withLiveServer(wire.router(recorder)) { providerPort in
             try await ChatHarness.withKnowledge(database) { fixture in
                 // Another tenant, with a secret, on the same Ingest.
                 let stranger = UUID()
@@ -45,9 +97,7 @@ import TestSupport
                 let uploaded = try await HTTPClient.shared.execute(upload, timeout: .seconds(10))
                 #expect(uploaded.status == .accepted)
                 try await IngestHarness.settle(database)
-                let provider = OpenAICompatibleAnswerProvider(
-                    baseURL: "http://127.0.0.1:\(providerPort)", apiKey: "sk-provider", model: "tiny", client: .shared,
-                    logger: Logger(label: "test"))
+                let provider = wire.provider(providerPort)
                 try await ChatHarness.chat(database, ingestPort: fixture.ingestPort, provider: provider).test(.router) { client in
                     var headers = try await gatewayHeaders(for: .chat, customer: fixture.owner)
                     headers[.contentType] = "application/json"
@@ -75,15 +125,13 @@ import TestSupport
                             #expect(!everything.contains(secret), "request \(index) carries \(secret.prefix(24))…")
                         }
                         // Positive control: what it must carry.
-                        let messages = try #require(call.json["messages"] as? [[String: Any]])
-                        #expect(messages.first?["role"] as? String == "system")
-                        #expect((messages.first?["content"] as? String)?.contains("You are Acme's helpful assistant.") == true)
-                        #expect((messages.last?["content"] as? String)?.contains("within 14 days") == true)
+                        #expect(wire.system(call.json)?.contains("You are Acme's helpful assistant.") == true, "\(name)")
+                        #expect(wire.question(call.json)?.contains("within 14 days") == true, "\(name)")
                     }
                     // History is off by default: the second request does not carry the first exchange.
                     let second = String(decoding: calls[1].body, as: UTF8.self)
                     #expect(!second.contains("How long do refunds take?") && second.contains("opened software"))
-                    #expect((calls[1].json["messages"] as? [Any])?.count == 2)
+                    #expect(wire.turns(calls[1].json) == wire.alone)
 
                     // Turned on, history is bounded to the last six turns.
                     _ = try await client.execute(uri: "/v1/widgets/\(fixture.widget)", method: .patch, headers: headers,
@@ -91,8 +139,8 @@ import TestSupport
                     for index in 0..<4 {
                         _ = try await ChatHarness.ask(client, widget: fixture.widget, session: session, "Refund question \(index)?")
                     }
-                    let last = try #require(recorder.calls.last?.json["messages"] as? [[String: Any]])
-                    #expect(last.count == 1 + 6 + 1, "system, six prior turns, the question: \(last.count)")
+                    let last = try #require(recorder.calls.last?.json)
+                    #expect(wire.turns(last) == wire.withHistory, "six prior turns and the question: \(wire.turns(last))")
                 }
             }
         }
