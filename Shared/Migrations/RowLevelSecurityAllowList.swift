@@ -10,8 +10,5 @@ public enum RowLevelSecurityAllowList {
         "chat.outbox": outbox, "chat.inbox": inbox,
         "ingest.outbox": outbox, "ingest.inbox": inbox,
         "billing.outbox": outbox, "billing.inbox": inbox,
-        "chat.widget_directory": "each widget's name and domain allow-list, mirrored by trigger from chat.widgets; the gateway checks a visitor's Origin before any tenant is known; both are public by nature (CORS answers reveal the list, pages show the name)",
-        "billing.provider_objects": "maps a Lemon Squeezy subscription or order id to its customer; a webhook must find the tenant before it can open a tenant transaction; ids only, written only after nonce verification",
-        "billing.webhook_receipts": "verified webhook deliveries keyed by body hash, checked before the tenant is known so a retry has no second effect; event names and ids only",
     ]
 }

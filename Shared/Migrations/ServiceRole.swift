@@ -35,12 +35,22 @@ public struct ServiceRole: Sendable, Equatable {
         """
     }
 
-    /// Grants on what exists now (objects created before the default privileges, or by another owner).
+    /// Grants on what exists now (objects created before the default privileges, or by another owner),
+    /// except on tables commented `contexo:definer-only`: those are read across tenants, one row by
+    /// its key, through `SECURITY DEFINER` functions only, and the role keeps no privilege on them.
     var grantSQL: String {
         """
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \(schema) TO \(name);
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA \(schema) TO \(name);
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA \(schema) TO \(name);
+        DO $revoke$ DECLARE t regclass; BEGIN
+          FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = '\(schema)' AND c.relkind IN ('r', 'p')
+                     AND obj_description(c.oid, 'pg_class') LIKE 'contexo:definer-only%'
+          LOOP
+            EXECUTE format('REVOKE ALL ON %s FROM %I', t, '\(name)');
+          END LOOP;
+        END $revoke$;
         """
     }
 }

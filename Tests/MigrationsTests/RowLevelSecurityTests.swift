@@ -18,24 +18,51 @@ import TestSupport
         let tables = try await database.withConnection(database.adminURL) { connection in
             let rows = try await connection.query("""
                 SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
-                       (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid)
+                       (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid),
+                       (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid
+                          AND pg_get_expr(p.polqual, p.polrelid) LIKE '%current_tenant()%'
+                          AND (p.polwithcheck IS NULL OR pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%current_tenant()%')),
+                       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'owner_id' AND NOT a.attisdropped),
+                       coalesce(obj_description(c.oid, 'pg_class'), '') LIKE 'contexo:definer-only%',
+                       has_table_privilege('contexo_' || n.nspname, c.oid, 'SELECT, INSERT, UPDATE, DELETE')
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname IN ('chat', 'ingest', 'billing') AND c.relkind IN ('r', 'p')
                 ORDER BY 1, 2
                 """, logger: logger)
-            var found: [(String, Bool, Bool, Int)] = []
-            for try await (schema, table, enabled, forced, policies) in rows.decode((String, String, Bool, Bool, Int).self) {
-                found.append(("\(schema).\(table)", enabled, forced, policies))
+            var found: [TableSecurity] = []
+            for try await (schema, table, enabled, forced, policies, tenantPolicies, ownerColumn, definerOnly, granted)
+                in rows.decode((String, String, Bool, Bool, Int, Int, Bool, Bool, Bool).self) {
+                found.append(TableSecurity(name: "\(schema).\(table)", enabled: enabled, forced: forced, policies: policies,
+                                           tenantPolicies: tenantPolicies, ownerColumn: ownerColumn, definerOnly: definerOnly,
+                                           serviceRoleGranted: granted))
             }
-            return found.map { TableSecurity(name: $0.0, enabled: $0.1, forced: $0.2, policies: $0.3) }
+            return found
         }
         #expect(!tables.isEmpty)
         for schema in Self.serviceSchemas {
             #expect(tables.contains { $0.name.hasPrefix(schema + ".") }, "no tables found in \(schema)")
         }
-        for table in tables where RowLevelSecurityAllowList.tables[table.name] == nil {
+        for table in tables {
+            // Tenant data: a policy on the transaction's tenant, whatever else is true of the table.
+            if table.ownerColumn {
+                #expect(table.enabled, "\(table.name) has owner_id but no row-level security")
+                #expect(table.tenantPolicies > 0, "\(table.name) has owner_id but no policy on current_tenant()")
+            }
+            #expect(table.policies == table.tenantPolicies, "\(table.name) has a policy that does not call current_tenant()")
+            if table.definerOnly {
+                // Read across tenants one row by its key, through SECURITY DEFINER functions only.
+                #expect(!table.serviceRoleGranted, "\(table.name) is definer-only but its service role may touch it")
+                continue
+            }
+            guard RowLevelSecurityAllowList.tables[table.name] == nil else {
+                #expect(!table.ownerColumn, "\(table.name) is on the allow-list but holds tenant rows")
+                continue
+            }
             #expect(table.enabled && table.forced, "\(table.name) lacks ENABLE + FORCE ROW LEVEL SECURITY")
             #expect(table.policies > 0, "\(table.name) has RLS but no policy")
+        }
+        for definerOnly in ["chat.widget_directory", "billing.provider_objects", "billing.webhook_receipts"] {
+            #expect(tables.contains { $0.name == definerOnly && $0.definerOnly }, "\(definerOnly) is read only by key")
         }
     }
 
@@ -63,6 +90,9 @@ import TestSupport
             ("contexo_chat", "ingest.documents"), ("contexo_chat", "billing.entitlements"),
             ("contexo_ingest", "chat.widgets"), ("contexo_billing", "chat.widgets"),
             ("contexo_ingest", "contexo_migrations.applied"),
+            // Cross-tenant lookups go through SECURITY DEFINER functions, one row by its key.
+            ("contexo_chat", "chat.widget_directory"), ("contexo_billing", "billing.provider_objects"),
+            ("contexo_billing", "billing.webhook_receipts"),
         ]
         for attempt in attempts {
             let code = try await database.withConnection(database.roleURL(attempt.role)) { connection in
@@ -127,4 +157,10 @@ struct TableSecurity {
     let enabled: Bool
     let forced: Bool
     let policies: Int
+    /// Policies whose USING (and WITH CHECK, when it has one) call the schema's current_tenant().
+    let tenantPolicies: Int
+    let ownerColumn: Bool
+    /// Commented `contexo:definer-only`: reached through SECURITY DEFINER functions only.
+    let definerOnly: Bool
+    let serviceRoleGranted: Bool
 }

@@ -113,7 +113,7 @@ public struct PostgresWidgetRepository: Sendable {
     public func allowList(widget id: UUID) async throws -> [String]? {
         try await client.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT allowed_domains FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger).collect()
+                "SELECT allowed_domains FROM chat.widget_directory_entry(\(id))", logger: logger).collect()
             return try rows.first?.decode([String].self)
         }
     }
@@ -121,7 +121,7 @@ public struct PostgresWidgetRepository: Sendable {
     /// A widget's display name and greeting, for its public configuration.
     public func publicSettings(widget id: UUID) async throws -> (name: String, greeting: String)? {
         try await client.withConnection { connection in
-            try await connection.query("SELECT name, greeting FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger)
+            try await connection.query("SELECT name, greeting FROM chat.widget_directory_entry(\(id))", logger: logger)
                 .collect().first?.decode((String, String).self)
         }
     }

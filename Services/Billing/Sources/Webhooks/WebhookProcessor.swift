@@ -29,15 +29,12 @@ struct WebhookProcessor: Sendable {
         let digest = ByteBuffer(bytes: SHA256.hash(data: body))
         return try await postgres.withTransaction(logger: logger) { connection in
             let fresh = try await connection.query("""
-                INSERT INTO billing.webhook_receipts (body_sha256, event_name, object_type, object_id, outcome)
-                VALUES (\(digest), \(payload.eventName), \(payload.objectType), \(payload.objectID), 'processing')
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger).collect()
-            guard !fresh.isEmpty else { return .duplicate }
+                SELECT billing.claim_webhook_receipt(\(digest), \(payload.eventName), \(payload.objectType), \(payload.objectID))
+                """, logger: logger).collect().first?.decode(Bool.self) ?? false
+            guard fresh else { return .duplicate }
             let (outcome, owner) = try await dispatch(payload, on: connection)
             try await connection.query("""
-                UPDATE billing.webhook_receipts SET outcome = \(outcome.label), detail = \(outcome.detail), owner_id = \(owner)
-                WHERE body_sha256 = \(digest)
+                SELECT billing.settle_webhook_receipt(\(digest), \(outcome.label), \(outcome.detail), \(owner))
                 """, logger: logger)
             return outcome
         }
@@ -95,19 +92,13 @@ struct WebhookProcessor: Sendable {
         guard !consumed.isEmpty else {
             return .refused("checkout nonce is unknown, expired, already used, or minted for another customer or variant")
         }
-        try await connection.query("""
-            INSERT INTO billing.provider_objects (object_type, object_id, owner_id)
-            VALUES (\(objectType), \(objectID), \(owner)) ON CONFLICT DO NOTHING
-            """, logger: logger)
+        try await connection.query("SELECT billing.bind_provider_object(\(objectType), \(objectID))", logger: logger)
         return .bound(owner)
     }
 
     private func boundOwner(objectType: String, objectID: Int64, on connection: PostgresConnection) async throws -> UUID? {
-        let rows = try await connection.query("""
-            SELECT owner_id FROM billing.provider_objects WHERE object_type = \(objectType) AND object_id = \(objectID)
-            """, logger: logger)
-        for try await owner in rows.decode(UUID.self) { return owner }
-        return nil
+        try await connection.query("SELECT billing.provider_object_owner(\(objectType), \(objectID))", logger: logger)
+            .collect().first?.decode(UUID?.self) ?? nil
     }
 
     // MARK: Subscriptions

@@ -35,7 +35,7 @@ public struct ConversationRetention: Service {
     @discardableResult
     public func sweep() async throws -> Int {
         let owners = try await client.withConnection { connection in
-            try await connection.query("SELECT DISTINCT owner_id FROM chat.widget_directory", logger: logger)
+            try await connection.query("SELECT chat.directory_owners()", logger: logger)
                 .collect().map { try $0.decode(UUID.self) }
         }
         var deleted = 0

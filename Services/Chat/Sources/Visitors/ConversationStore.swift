@@ -93,7 +93,7 @@ public struct ConversationStore: Sendable {
     public func widget(_ id: UUID) async throws -> WidgetEntry {
         let row = try await client.withConnection { connection in
             try await connection.query(
-                "SELECT owner_id, name, greeting FROM chat.widget_directory WHERE widget_id = \(id)", logger: logger
+                "SELECT owner_id, name, greeting FROM chat.widget_directory_entry(\(id))", logger: logger
             ).collect().first
         }
         guard let (owner, name, greeting) = try row?.decode((UUID, String, String).self) else { throw VisitorError.widgetNotFound }
