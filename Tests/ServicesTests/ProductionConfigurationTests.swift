@@ -46,4 +46,24 @@ import Testing
             .merging(["CONTEXO_ENV": "production"]) { $1 }
         #expect(Self.all(loopback).isEmpty, "a model server on this machine's loopback")
     }
+
+    /// S2.1 for the database: TLS with the server's certificate verified, or an explicit statement
+    /// that the database is on a private network.
+    @Test func aProductionDatabaseIsReachedOverTLS() {
+        func problems(_ url: String, _ extra: [String: String] = [:]) -> [String] {
+            var reader = ConfigurationReader(environment: ["CONTEXO_DATABASE_URL": url].merging(extra) { $1 })
+            _ = DatabaseConfiguration.read(from: &reader, environment: .production)
+            return reader.problems.filter { $0.variable == "CONTEXO_DATABASE_URL" }.map(\.reason)
+        }
+        let plain = "postgres://contexo_chat:pw@db.example.com:5432/contexo"
+        #expect(problems(plain).first?.contains("must use TLS in production") == true)
+        #expect(problems(plain + "?sslmode=verify-full").isEmpty)
+        #expect(problems(plain, ["CONTEXO_DATABASE_PLAINTEXT": "allow"]).isEmpty)
+        #expect(problems(plain + "?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").first?.contains("sslrootcert") == true)
+        var development = ConfigurationReader(environment: ["CONTEXO_DATABASE_URL": plain])
+        _ = DatabaseConfiguration.read(from: &development, environment: .development)
+        #expect(development.problems.isEmpty)
+        let verified = DatabaseURL(plain + "?sslmode=verify-full&sslrootcert=/etc/ssl/provider-ca.pem")
+        #expect(verified?.requireTLS == true && verified?.tlsConfiguration.certificateVerification == .fullVerification)
+    }
 }

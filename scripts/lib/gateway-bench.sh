@@ -124,7 +124,7 @@ bench_gateway() {
     local commit
     commit=$(git -C "$REPO" rev-parse --verify -q HEAD || echo bench)
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" CONTEXO_ENV=production CONTEXO_LOG_LEVEL=warning "${billing_keys[@]}" \
-        "CONTEXO_GIT_COMMIT=$commit" \
+        "CONTEXO_GIT_COMMIT=$commit" CONTEXO_DATABASE_PLAINTEXT=allow \
         CONTEXO_HTTP_HOST=127.0.0.1 CONTEXO_HTTP_PORT="$billing" "CONTEXO_REDIS_URL=redis://127.0.0.1:$redis_port" \
         "CONTEXO_INTERNAL_TOKEN_SECRET=$secret" "CONTEXO_PLAN_CATALOG_FILE=$REPO/config/plans.json" \
         "CONTEXO_DATABASE_URL=postgres://contexo_billing:$role_password@127.0.0.1:$pg_port/contexo_bench" \

@@ -46,7 +46,7 @@ public struct BillingConfiguration: ContexoServiceConfiguration {
 
     public static func read(from reader: inout ConfigurationReader) -> BillingConfiguration {
         let service = ServiceConfiguration.read(from: &reader, service: .billing, defaultPort: defaultPort)
-        let database = DatabaseConfiguration.read(from: &reader)
+        let database = DatabaseConfiguration.read(from: &reader, environment: service.environment)
         let catalogPath = reader.string("CONTEXO_PLAN_CATALOG_FILE", default: "config/plans.json")
         var catalog = try? PlanCatalog(
             free: .init(widgets: 1, messagesPerMonth: 100, knowledgeBytes: 5_000_000), plans: [], creditPacks: [])

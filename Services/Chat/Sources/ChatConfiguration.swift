@@ -29,7 +29,7 @@ public struct ChatConfiguration: ContexoServiceConfiguration {
 
     public static func read(from reader: inout ConfigurationReader) -> ChatConfiguration {
         let service = ServiceConfiguration.read(from: &reader, service: .chat, defaultPort: defaultPort)
-        let database = DatabaseConfiguration.read(from: &reader)
+        let database = DatabaseConfiguration.read(from: &reader, environment: service.environment)
         let widgets = reader.integer("CONTEXO_FREE_WIDGET_LIMIT", default: 1, in: 0...10_000)
         let messages = reader.integer("CONTEXO_FREE_MESSAGE_LIMIT", default: 100, in: 0...10_000_000)
         var visitors = VisitorConfiguration(

@@ -34,9 +34,10 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     }
 
     public static func read(from reader: inout ConfigurationReader) -> IngestConfiguration {
+        let service = ServiceConfiguration.read(from: &reader, service: .ingest, defaultPort: defaultPort)
         var configuration = IngestConfiguration(
-            service: .read(from: &reader, service: .ingest, defaultPort: defaultPort),
-            database: .read(from: &reader),
+            service: service,
+            database: .read(from: &reader, environment: service.environment),
             freeKnowledgeBytes: Int64(reader.integer("CONTEXO_FREE_KNOWLEDGE_BYTES", default: 5_000_000, in: 0...(1 << 40))),
             maximumDocumentBytes: reader.integer("CONTEXO_MAX_DOCUMENT_BYTES", default: 20 << 20, in: 1024...(512 << 20)),
             maximumDocumentCharacters: reader.integer("CONTEXO_MAX_DOCUMENT_CHARACTERS", default: 5_000_000, in: 1000...100_000_000),

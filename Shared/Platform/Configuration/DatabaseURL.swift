@@ -4,7 +4,9 @@ import PostgresNIO
 
 /// A parsed `postgres://user:password@host:port/database` URL.
 ///
-/// `sslmode=require` (or `verify-full`) in the query turns TLS on; the password is kept out of `description`.
+/// `sslmode=require`, `verify-ca` or `verify-full` in the query turns TLS on, always with the
+/// server's certificate verified (chain and host name), against the system's roots or the PEM file
+/// in `sslrootcert` (a managed provider's CA). The password is kept out of `description`.
 public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -12,6 +14,8 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var requireTLS: Bool
+    /// A PEM file of the CA certificates that sign the server's certificate (`sslrootcert`).
+    public var rootCertificateFile: String?
 
     public init?(_ string: String) {
         guard let components = URLComponents(string: string),
@@ -28,13 +32,23 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
         self.database = database.removingPercentEncoding ?? database
         let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value
         self.requireTLS = sslMode == "require" || sslMode == "verify-full" || sslMode == "verify-ca"
+        self.rootCertificateFile = components.queryItems?.first(where: { $0.name == "sslrootcert" })?.value
+    }
+
+    /// The TLS settings: full verification, with the configured CA file when there is one.
+    public var tlsConfiguration: TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        tls.minimumTLSVersion = .tlsv12
+        if let rootCertificateFile { tls.trustRoots = .file(rootCertificateFile) }
+        return tls
     }
 
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
     /// A `PostgresClient` configuration for this URL.
     public func clientConfiguration(maximumConnections: Int = 20) -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS = requireTLS ? .require(.makeClientConfiguration()) : .disable
+        let tls: PostgresClient.Configuration.TLS = requireTLS ? .require(tlsConfiguration) : .disable
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
@@ -45,7 +59,7 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     /// A single-connection configuration (migrations, tools).
     public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
-            requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+            requireTLS ? .require(try NIOSSLContext(configuration: tlsConfiguration)) : .disable
         return PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
     }

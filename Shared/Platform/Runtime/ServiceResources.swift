@@ -16,8 +16,18 @@ public struct DatabaseConfiguration: Sendable {
         self.maximumConnections = maximumConnections
     }
 
-    public static func read(from reader: inout ConfigurationReader) -> DatabaseConfiguration {
+    /// S2.1: in production the database is reached over verified TLS (`sslmode=verify-full`, with
+    /// `sslrootcert` for a provider's CA), unless `CONTEXO_DATABASE_PLAINTEXT=allow` says that the
+    /// database sits on the same private network (compose's bundled Postgres).
+    public static func read(from reader: inout ConfigurationReader, environment: DeploymentEnvironment) -> DatabaseConfiguration {
         let url = reader.databaseURL("CONTEXO_DATABASE_URL")
+        if environment == .production, let url, !url.requireTLS, reader.value("CONTEXO_DATABASE_PLAINTEXT") != "allow" {
+            reader.report("CONTEXO_DATABASE_URL", "must use TLS in production (add ?sslmode=verify-full, and sslrootcert=<CA file> "
+                          + "for a provider's CA), or set CONTEXO_DATABASE_PLAINTEXT=allow for a database on a private network")
+        }
+        if let file = url?.rootCertificateFile, !FileManager.default.isReadableFile(atPath: file) {
+            reader.report("CONTEXO_DATABASE_URL", "names an sslrootcert that is not a readable file (\(file))")
+        }
         let size = reader.integer("CONTEXO_DATABASE_MAX_CONNECTIONS", default: 10, in: 1...200)
         return DatabaseConfiguration(url: url ?? DatabaseURL("postgres://invalid@localhost/invalid")!, maximumConnections: size)
     }
