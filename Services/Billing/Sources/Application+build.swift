@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hummingbird
 import Logging
 import Platform
+import PostgresNIO
 
 /// Builds the Billing service: plans, entitlements, checkout and Lemon Squeezy webhooks.
 public func buildApplication(configuration: BillingConfiguration, logger: Logger) async throws -> ServiceApplication {
@@ -36,5 +37,16 @@ public func buildApplication(configuration: BillingConfiguration, logger: Logger
         .register(on: routing.businessRoutes)
     return resources.application(
         routing: routing, configuration: configuration.service, logger: logger,
-        background: [resources.outboxRelay(schema: "billing", logger: logger), HTTPClientService(client: httpClient)])
+        background: [resources.outboxRelay(schema: "billing", logger: logger), HTTPClientService(client: httpClient),
+                     resources.recordRetention(consumed: [], purges: [billingRecordPurge], logger: logger)])
+}
+
+/// Webhook receipts and spent checkout nonces past the retention (S9.3), through the one function
+/// allowed to delete them across tenants.
+let billingRecordPurge: RecordRetention.Purge = { connection, cutoff, logger in
+    let rows = try await connection.query("SELECT * FROM billing.purge_expired_records(\(cutoff))", logger: logger)
+    for try await (receipts, nonces) in rows.decode((Int64, Int64).self) {
+        return ["webhook_receipts": Int(receipts), "checkout_nonces": Int(nonces)]
+    }
+    return [:]
 }

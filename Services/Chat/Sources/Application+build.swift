@@ -34,6 +34,7 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
             resources.outboxRelay(schema: "chat", logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
             ConversationRetention(client: postgres, logger: logger),
+            resources.recordRetention(consumed: [.billing], logger: logger),
         ])
 }
 

@@ -37,6 +37,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
         background: [
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "ingest", logger: logger),
+            resources.recordRetention(consumed: [.billing, .chat, .ingestJobs], logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
             resources.consumer(of: .chat, handlers: [WidgetChanged.type: WidgetDirectory.widgetChanged], logger: logger),
             resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in

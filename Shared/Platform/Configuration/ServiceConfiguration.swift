@@ -19,6 +19,9 @@ public struct ServiceConfiguration: Sendable {
     public var events: EventKeys
     /// The bearer token `/metrics` asks for (`CONTEXO_METRICS_TOKEN`); see ``MetricsAccess``.
     public var metricsToken: String?
+    /// How long operational records (inbox rows, dead letters, webhook receipts, spent checkout
+    /// nonces) are kept: `CONTEXO_RETENTION_DAYS`, 90 by default (S9.3).
+    public var retention: Duration = .seconds(90 * 86_400)
 
     public init(
         environment: DeploymentEnvironment = .production, host: String = "127.0.0.1", port: Int,
@@ -58,6 +61,7 @@ public struct ServiceConfiguration: Sendable {
             reader.report("CONTEXO_GIT_COMMIT", "is required in production: the commit this build came from "
                           + "(the Dockerfile stamps it from --build-arg GIT_COMMIT=$(git rev-parse HEAD))")
         }
+        configuration.retention = .seconds(reader.integer("CONTEXO_RETENTION_DAYS", default: 90, in: 1...3650) * 86_400)
         if let token = reader.value("CONTEXO_METRICS_TOKEN") {
             if token.utf8.count < minimumSecretLength {
                 reader.report("CONTEXO_METRICS_TOKEN", "must be at least \(minimumSecretLength) bytes long")

@@ -51,6 +51,8 @@ public struct ServiceResources: Sendable {
     public let events: EventKeys
     /// The bearer token of `/metrics`, if one is configured.
     public let metricsToken: String?
+    /// How long operational records are kept (``ServiceConfiguration/retention``).
+    public let retention: Duration
 
     public init(
         service: ServiceName, configuration: ServiceConfiguration, database: DatabaseConfiguration?,
@@ -70,6 +72,7 @@ public struct ServiceResources: Sendable {
         consumerGroupSuffix = configuration.consumerGroupSuffix
         events = configuration.events
         metricsToken = configuration.metricsToken
+        retention = configuration.retention
         verifier = verifiesInternalTokens
             ? await InternalTokenVerifier(secret: configuration.internalTokenSecret, service: service) : nil
     }
@@ -99,6 +102,13 @@ public struct ServiceResources: Sendable {
             preconditionFailure("\(service.rawValue) publishes events but has no signing key (CONTEXO_EVENT_SIGNING_KEY)")
         }
         return OutboxRelay(schema: schema, signer: signer, postgres: postgres!, redis: redis, metrics: eventMetrics, logger: logger)
+    }
+
+    /// The hourly purge of this service's expired records (S9.3): its inbox, the dead-letter
+    /// streams of `consumed` (which its consumers write), and `purges` of its own.
+    public func recordRetention(consumed: [EventStream], purges: [RecordRetention.Purge] = [], logger: Logger) -> RecordRetention {
+        RecordRetention(schema: service.rawValue, postgres: postgres!, redis: redis, deadLetters: consumed, purges: purges,
+                        retention: retention, logger: logger)
     }
 
     /// A consumer of `stream` in this service's group, applying events through `handlers` with the
