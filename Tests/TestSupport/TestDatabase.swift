@@ -76,5 +76,18 @@ public struct TestDatabase: Sendable {
 /// Serialises template clones: Postgres refuses to copy a template while another session uses it.
 actor TemplateLock {
     static let shared = TemplateLock()
-    func serially(_ body: () async throws -> Void) async throws { try await body() }
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    /// Runs `body` while no other caller's body runs. (An actor alone does not serialise this: it
+    /// lets another caller in at every `await` inside the body.)
+    func serially(_ body: () async throws -> Void) async throws {
+        while busy { await withCheckedContinuation { waiting.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        try await body()
+    }
 }

@@ -57,13 +57,46 @@ struct MultipartForm {
 
     subscript(name: String) -> Part? { parts.first { $0.name == name } }
 
-    private static func parameter(_ name: String, in header: String) -> String? {
-        for piece in header.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+    /// A parameter of a header such as `form-data; name="file"; filename="a;b \"c\".pdf"`. Quoted
+    /// values may hold `;` and escaped quotes (RFC 7578 §4.2, RFC 2045 quoted strings).
+    static func parameter(_ name: String, in header: String) -> String? {
+        for piece in pieces(of: header) {
             guard piece.lowercased().hasPrefix("\(name)=") else { continue }
-            var value = piece.dropFirst(name.count + 1)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
-            return value.replacingOccurrences(of: "\\\"", with: "\"")
+            var value = Substring(piece.dropFirst(name.count + 1))
+            guard value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 else { return String(value) }
+            value = value.dropFirst().dropLast()
+            var unescaped = "", escaped = false
+            for character in value {
+                if escaped || character != "\\" {
+                    unescaped.append(character)
+                    escaped = false
+                } else {
+                    escaped = true
+                }
+            }
+            return unescaped
         }
         return nil
+    }
+
+    /// The header split at each `;` outside a quoted string, trimmed.
+    private static func pieces(of header: String) -> [String] {
+        var pieces: [String] = [], current = "", quoted = false, escaped = false
+        for character in header {
+            if escaped {
+                escaped = false
+            } else if quoted && character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+            } else if character == ";" && !quoted {
+                pieces.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        pieces.append(current.trimmingCharacters(in: .whitespaces))
+        return pieces
     }
 }
