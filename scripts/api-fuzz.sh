@@ -9,7 +9,8 @@
 # a second widget; then every operation with generated ids and bodies. Visitor requests carry that
 # origin. Schemathesis is installed, pinned, in a virtualenv under .build/.
 #
-# Settings: CONTEXO_FUZZ_EXAMPLES (per operation and pass, default 40), CONTEXO_FUZZ_SEED.
+# Settings: CONTEXO_FUZZ_EXAMPLES (per operation and pass, default 40), CONTEXO_FUZZ_SEED,
+# CONTEXO_FUZZ_CHECKS (schemathesis checks, default not_a_server_error).
 set -euo pipefail
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -70,7 +71,7 @@ run() {
     local name=$1 config=$2
     shift 2
     SCHEMATHESIS_HOOKS="$REPO/scripts/api-fuzz-hooks.py" "$VENV/bin/st" --config-file "$config" run "$GATEWAY/openapi.json" --url "$GATEWAY" \
-        --checks not_a_server_error --max-examples "${CONTEXO_FUZZ_EXAMPLES:-40}" \
+        --checks "${CONTEXO_FUZZ_CHECKS:-not_a_server_error}" --max-examples "${CONTEXO_FUZZ_EXAMPLES:-40}" \
         ${CONTEXO_FUZZ_SEED:+--seed "$CONTEXO_FUZZ_SEED"} \
         --phases examples,coverage,fuzzing --workers 1 --request-timeout 30 --no-color \
         --suppress-health-check all --generation-database none --generation-allow-x00 true \

@@ -120,7 +120,13 @@ public struct ConversationRoutes: Sendable {
         group.get("/v1/widgets/{id}/conversations") { request, context -> ConversationPage in
             let customer = try context.requireCustomer()
             let widget = try WidgetRoutes.widgetID(context)
-            let limit = min(max(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 20, 1), 100)
+            var limit = 20
+            if let raw = request.uri.queryParameters.get("limit") {
+                guard let number = Int(raw), (1...100).contains(number) else {
+                    throw Problem.unprocessable("limit must be a whole number from 1 to 100.", fields: ["limit"])
+                }
+                limit = number
+            }
             var cursor = PageCursor(startedBefore: .max, sessionBefore: UUID(uuidString: "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF")!)
             if let raw = request.uri.queryParameters.get("before") {
                 guard let parsed = PageCursor(String(raw)) else {

@@ -52,6 +52,12 @@ import TestSupport
             let older = try await ChatHarness.customer(client, "/v1/widgets/\(widget)/conversations?before=2026-11-30T00:00:00Z", owner: owner)
             #expect((older.json["conversations"] as? [Any])?.count == 2, "\(older.body)")
 
+            // A page size outside 1-100, or not a number, is refused rather than silently changed.
+            for limit in ["0", "101", "ten", "-5"] {
+                let refused = try await ChatHarness.customer(client, "/v1/widgets/\(widget)/conversations?limit=\(limit)", owner: owner)
+                #expect(refused.status == .unprocessableContent && refused.body.contains("limit"), "limit=\(limit): \(refused.body)")
+            }
+
             // Another widget of the customer does not show these sessions, and an unknown widget is a 404.
             let transcript = try await ChatHarness.customer(client, "/v1/widgets/\(widget)/conversations/\(sessions[0])", owner: owner)
             #expect(transcript.status == .ok)
