@@ -25,7 +25,7 @@ STACK_PGVECTOR_URL=http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_0.
 STACK_PGVECTOR_SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
 # Redis and hiredis; a C toolchain for pgvector; poppler (pdftotext) and unzip for Ingest's
 # PDF and DOCX extraction; curl for downloads.
-STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev pkg-config gcc make libc6-dev curl poppler-utils unzip)
+STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev pkg-config gcc make libc6-dev curl poppler-utils unzip openssl)
 STACK_APT_UPDATED=0
 STACK_PG_RUNAS=${STACK_PG_RUNAS:-}
 STACK_PG_PORT=${STACK_PG_PORT:-}
