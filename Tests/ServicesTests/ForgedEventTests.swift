@@ -86,7 +86,7 @@ import TestSupport
                 }
                 #expect(settled, "both consumers read every forged entry")
                 #expect(try await Self.plans(database, victim) == ["-", "-"], "no forged plan reached a copy")
-                #expect(try await AccountErasureTests.counts(database, owner: victim) == [1, 1, 1, 1, 1, 1], "nothing was erased")
+                #expect(try await AccountErasureTests.counts(database, owner: victim) == [1, 1, 1, 1, 1, 1, 1], "nothing was erased")
                 let deadLettered = try await attacker.send("XLEN", EventStream.billing.deadLetter.key).integer
                 #expect(deadLettered == Int64(forgeries.count * 2), "each group dead-letters each forgery")
 

@@ -69,11 +69,13 @@ func makeEmbedder(_ configuration: EmbeddingsConfiguration, client: HTTPClient, 
     }
 }
 
-/// `account.deleted`: the tenant's documents (with their sources and chunks) and its limits go, in
-/// the consumer's transaction; row-level security confines the deletes to that tenant.
+/// `account.deleted`: the tenant's documents (with their sources and chunks), its widgets' copy and
+/// its limits go, in the consumer's transaction; row-level security confines the deletes to that
+/// tenant.
 let accountErasure: EventHandler = { envelope, connection, logger in
     guard let tenant = envelope.tenantID else { return }
     try await connection.setTenant(tenant, logger: logger)
     try await connection.query("DELETE FROM ingest.documents", logger: logger)
+    try await connection.query("DELETE FROM ingest.widgets", logger: logger)
     try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
 }
