@@ -23,7 +23,9 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
     VisitorRoutes(store: store, answers: AnswerService(store: store, knowledge: knowledge, provider: answerer, logger: logger),
                   configuration: configuration.visitors)
         .register(on: routing.businessRoutes)
-    ConversationRoutes(client: postgres, store: store, freeMessageAllowance: configuration.freeMessageAllowance, logger: logger)
+    let usage = ChatUsageStore(client: postgres, freeMessageAllowance: configuration.freeMessageAllowance,
+                               freeWidgetLimit: configuration.freeWidgetLimit, logger: logger)
+    ConversationRoutes(client: postgres, store: store, usage: usage, logger: logger)
         .register(on: routing.businessRoutes)
     var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers
     billingHandlers[AccountDeleted.type] = TenantErasure.chat

@@ -7,16 +7,16 @@ import PostgresNIO
 /// The customer's view of their visitors (through the gateway): conversations per widget (paged,
 /// newest first), one conversation's messages, the questions the documents could not answer, and
 /// this month's message usage.
-public struct ConversationRoutes: Sendable {
+struct ConversationRoutes: Sendable {
     let client: PostgresClient
     let store: ConversationStore
-    let freeMessageAllowance: Int
+    let usage: ChatUsageStore
     let logger: Logger
 
-    public init(client: PostgresClient, store: ConversationStore, freeMessageAllowance: Int, logger: Logger) {
+    init(client: PostgresClient, store: ConversationStore, usage: ChatUsageStore, logger: Logger) {
         self.client = client
         self.store = store
-        self.freeMessageAllowance = freeMessageAllowance
+        self.usage = usage
         self.logger = logger
     }
 
@@ -99,24 +99,7 @@ public struct ConversationRoutes: Sendable {
         let questions: [Unanswered]
     }
 
-    struct Usage: ResponseEncodable {
-        let period: String
-        let messagesUsed: Int
-        let messagesAllowance: Int
-        let messagesRemaining: Int
-        let creditsRemaining: Int64
-        let creditDebt: Int64
-        enum CodingKeys: String, CodingKey {
-            case period
-            case messagesUsed = "messages_used"
-            case messagesAllowance = "messages_allowance"
-            case messagesRemaining = "messages_remaining"
-            case creditsRemaining = "credits_remaining"
-            case creditDebt = "credit_debt"
-        }
-    }
-
-    public func register(on group: RouterGroup<ContexoRequestContext>) {
+    func register(on group: RouterGroup<ContexoRequestContext>) {
         group.get("/v1/widgets/{id}/conversations") { request, context -> ConversationPage in
             let customer = try context.requireCustomer()
             let widget = try WidgetRoutes.widgetID(context)
@@ -182,22 +165,8 @@ public struct ConversationRoutes: Sendable {
                 return questions
             })
         }
-        group.get("/v1/chat/usage") { _, context -> Usage in
-            let customer = try context.requireCustomer()
-            let free = Int32(freeMessageAllowance)
-            return try await client.withTenantTransaction(customer.id, logger: logger) { connection in
-                let row = try await connection.query("""
-                    SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC'), 'YYYY-MM'),
-                           coalesce((SELECT used FROM chat.message_usage
-                                     WHERE period = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0),
-                           coalesce((SELECT messages_per_month FROM chat.tenant_entitlements), \(free)),
-                           coalesce((SELECT greatest(granted - used - revoked, 0) FROM chat.message_credits), 0)::bigint,
-                           coalesce((SELECT debt FROM chat.message_credits), 0)::bigint
-                    """, logger: logger).collect().first
-                let (period, used, allowance, credits, debt) = try row!.decode((String, Int32, Int32, Int64, Int64).self)
-                return Usage(period: period, messagesUsed: Int(used), messagesAllowance: Int(allowance),
-                             messagesRemaining: max(Int(allowance) - Int(used), 0), creditsRemaining: credits, creditDebt: debt)
-            }
+        group.get("/v1/chat/usage") { _, context -> ChatUsage in
+            try await usage.usage(owner: try context.requireCustomer().id)
         }
     }
 

@@ -49,6 +49,21 @@ public struct KnowledgeUsage: Codable, Equatable, Sendable {
     }
 }
 
+/// A customer's knowledge at a glance (`GET /internal/knowledge/usage`, for the account page):
+/// bytes used and allowed, and how many documents are in each status.
+public struct KnowledgeSummary: ResponseCodable, Equatable, Sendable {
+    public var bytesUsed: Int64
+    public var bytesLimit: Int64
+    /// Status (`queued`, `processing`, `ready`, `failed`) to count; statuses with none are absent.
+    public var documents: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case documents
+        case bytesUsed = "bytes_used"
+        case bytesLimit = "bytes_limit"
+    }
+}
+
 /// The body of `GET /v1/documents`.
 public struct DocumentList: ResponseCodable, Equatable, Sendable {
     public var documents: [Document]

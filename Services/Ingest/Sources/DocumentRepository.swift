@@ -97,6 +97,18 @@ public struct PostgresDocumentRepository: Sendable {
         }
     }
 
+    /// Knowledge bytes against the limit and documents counted by status, in one transaction.
+    public func summary(owner: UUID) async throws -> KnowledgeSummary {
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let usage = try await usage(on: connection, owner: owner)
+            var byStatus: [String: Int] = [:]
+            let rows = try await connection.query(
+                "SELECT status, count(*)::int FROM ingest.documents GROUP BY status", logger: logger)
+            for try await (status, count) in rows.decode((String, Int32).self) { byStatus[status] = Int(count) }
+            return KnowledgeSummary(bytesUsed: usage.bytesUsed, bytesLimit: usage.bytesLimit, documents: byStatus)
+        }
+    }
+
     private func usage(on connection: PostgresConnection, owner: UUID) async throws -> KnowledgeUsage {
         let row = try await connection.query("""
             SELECT (SELECT coalesce(sum(byte_size), 0)::bigint FROM ingest.documents WHERE status <> 'failed'),

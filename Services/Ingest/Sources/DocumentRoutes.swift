@@ -61,6 +61,9 @@ public struct DocumentRoutes: Sendable {
                 owner: customer.id, id: try Self.uuid(context.parameters.get("id") ?? "", field: "id"))
             return EditedResponse(status: .accepted, response: document)
         }
+        group.get("/internal/knowledge/usage") { _, context -> KnowledgeSummary in
+            try await documents.summary(owner: try context.requireCustomer().id)
+        }
         group.post("/internal/search") { request, context -> KnowledgeSearchResponse in
             let customer = try context.requireCustomer()
             let query = try await JSONInput.decode(KnowledgeSearchRequest.self, from: request, context: context)
