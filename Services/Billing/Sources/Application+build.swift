@@ -31,6 +31,12 @@ public func buildApplication(configuration: BillingConfiguration, logger: Logger
     CheckoutRoutes(client: checkoutClient, postgres: postgres, catalog: configuration.catalog,
                    lifetime: lemon.checkoutLifetime, redirectURL: lemon.redirectURL, logger: logger)
         .register(on: routing.businessRoutes)
+    let identities = configuration.identityAdmin.map {
+        IdentityAdminClient(settings: $0, httpClient: httpClient, logger: logger)
+    }
+    if identities == nil { logger.notice("no Supabase admin key: deleting an account leaves its identity with the sign-in provider") }
+    AccountRoutes(deletion: AccountDeletion(postgres: postgres, lemonSqueezy: checkoutClient, identities: identities, logger: logger))
+        .register(on: routing.businessRoutes)
     WebhookRoutes(signature: lemon.webhookSecret.map(WebhookSignature.init(secret:)),
                   processor: WebhookProcessor(postgres: postgres, catalog: configuration.catalog, logger: logger),
                   registry: resources.metrics.registry, logger: logger)

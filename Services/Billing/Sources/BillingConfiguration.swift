@@ -8,6 +8,8 @@ public struct BillingConfiguration: ContexoServiceConfiguration {
     public var database: DatabaseConfiguration
     public var catalog: PlanCatalog
     public var lemonSqueezy: LemonSqueezy
+    /// Supabase Auth's admin API, for deleting a closed account's identity; nil: identities stay.
+    public var identityAdmin: IdentityAdminClient.Settings?
 
     /// The Lemon Squeezy integration. Without an API key checkouts answer 503; without a webhook
     /// secret webhooks answer 503 (never accepted unverified).
@@ -79,6 +81,18 @@ public struct BillingConfiguration: ContexoServiceConfiguration {
         lemon.redirectURL = reader.parsed("CONTEXO_CHECKOUT_REDIRECT_URL", required: false, expected: "an https:// URL") { raw in
             URL(string: raw)?.scheme == "https" ? raw : nil
         }
-        return BillingConfiguration(service: service, database: database, catalog: catalog!, lemonSqueezy: lemon)
+        var configuration = BillingConfiguration(service: service, database: database, catalog: catalog!, lemonSqueezy: lemon)
+        let authURL = reader.parsed("CONTEXO_SUPABASE_AUTH_URL", required: false, expected: "Supabase Auth's base URL, https://<ref>.supabase.co/auth/v1") { raw in
+            URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
+        }
+        reader.requireTLS("CONTEXO_SUPABASE_AUTH_URL", authURL, in: service.environment)
+        let secretKey = reader.parsed("CONTEXO_SUPABASE_SECRET_KEY", required: false, isSecret: true,
+                                      expected: "the project's secret (service_role) key") { raw in raw.count >= 20 ? raw : nil }
+        switch (authURL, secretKey) {
+        case let (url?, key?): configuration.identityAdmin = .init(authURL: url, secretKey: key)
+        case (nil, nil): break
+        default: reader.report("CONTEXO_SUPABASE_SECRET_KEY", "and CONTEXO_SUPABASE_AUTH_URL must be set together (Billing deletes closed accounts' identities)")
+        }
+        return configuration
     }
 }

@@ -12,6 +12,8 @@ struct CustomerTokenClaims: JWTPayload {
     var iat: IssuedAtClaim?
     var iss: IssuerClaim?
     var role: String?
+    /// Shown on the account page only; never used to decide anything.
+    var email: String?
 
     // Time, audience and issuer are checked by CustomerTokenVerifier with its own leeway.
     func verify(using algorithm: some JWTAlgorithm) async throws {}

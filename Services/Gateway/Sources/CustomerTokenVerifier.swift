@@ -107,7 +107,8 @@ actor CustomerTokenVerifier {
         guard let id = UUID(uuidString: claims.sub.value) else {
             throw .unauthorized("The token names no customer.")
         }
-        return VerifiedCustomer(id: id, expiresAt: claims.exp.value.addingTimeInterval(settings.leeway))
+        let email = claims.email.flatMap { $0.isEmpty || $0.count > 320 ? nil : $0 }
+        return VerifiedCustomer(id: id, expiresAt: claims.exp.value.addingTimeInterval(settings.leeway), email: email)
     }
 
     /// Fetches the JWKS again, at most once per `refreshInterval`; failures keep the old keys.
@@ -148,6 +149,8 @@ struct VerifiedCustomer: Sendable, Equatable {
     let id: UUID
     /// The token's `exp` plus the allowed skew: when it stops being accepted.
     var expiresAt: Date = .distantFuture
+    /// The token's `email` claim, when it has a non-empty one.
+    var email: String?
 }
 
 struct JWKSFetchError: Error {

@@ -10,6 +10,8 @@ public struct ContexoRequestContext: RequestContext, RemoteAddressRequestContext
     public var requestID: String
     /// Set by ``InternalAuthMiddleware`` once the gateway's internal token is verified.
     public var caller: InternalCaller?
+    /// The signed-in customer's email, from the gateway's verified token (display only).
+    public var customerEmail: String?
     /// The peer of the TCP connection (the client, or the nearest proxy).
     public let remoteAddress: SocketAddress?
 
@@ -17,6 +19,7 @@ public struct ContexoRequestContext: RequestContext, RemoteAddressRequestContext
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.caller = nil
+        self.customerEmail = nil
         self.remoteAddress = source.channel.remoteAddress
     }
 }

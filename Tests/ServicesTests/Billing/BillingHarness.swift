@@ -25,24 +25,26 @@ struct BillingHarness: Sendable {
     }
 
     func configuration(lemonPort: Int, webhookSecret: String? = LemonSqueezyFixtures.secret,
-                       redis: RedisEndpoint? = nil) throws -> BillingConfiguration {
+                       redis: RedisEndpoint? = nil, identities: FakeSupabaseAuth? = nil) throws -> BillingConfiguration {
         var lemon = BillingConfiguration.LemonSqueezy(
             apiURL: URL(string: "http://127.0.0.1:\(lemonPort)")!, apiKey: FakeLemonSqueezy.apiKey,
             storeID: FakeLemonSqueezy.storeID, webhookSecret: webhookSecret, testMode: true)
         lemon.requestTimeout = providerTimeout
-        return BillingConfiguration(
+        var configuration = BillingConfiguration(
             service: serviceConfiguration(database.stack, for: .billing, redis: redis),
             database: DatabaseConfiguration(url: database.roleURL("contexo_billing"), maximumConnections: 8),
             catalog: try PlanCatalog.load(from: database.stack.repository.appendingPathComponent("config/plans.json").path),
             lemonSqueezy: lemon)
+        configuration.identityAdmin = identities.map { .init(authURL: $0.authURL, secretKey: FakeSupabaseAuth.secretKey) }
+        return configuration
     }
 
     /// Runs `body` with a client of the Billing application and the fake provider running.
-    func run(webhookSecret: String? = LemonSqueezyFixtures.secret,
+    func run(webhookSecret: String? = LemonSqueezyFixtures.secret, identities: FakeSupabaseAuth? = nil,
              _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await withLiveServer(fake.router) { port in
             let app = try await Billing.buildApplication(
-                configuration: try configuration(lemonPort: port, webhookSecret: webhookSecret), logger: logger)
+                configuration: try configuration(lemonPort: port, webhookSecret: webhookSecret, identities: identities), logger: logger)
             try await app.test(.router) { client in try await body(client) }
         }
     }

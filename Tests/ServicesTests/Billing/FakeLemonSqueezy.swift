@@ -26,6 +26,10 @@ final class FakeLemonSqueezy: Sendable {
     static let storeID = "162893"
 
     private let state = NIOLockedValueBox<(mode: Mode, received: [ReceivedCheckout])>((.succeed, []))
+    private let cancellationLog = NIOLockedValueBox<[String]>([])
+
+    /// The subscription ids `DELETE /v1/subscriptions/{id}` was called with, in order.
+    var cancelled: [String] { cancellationLog.withLockedValue { $0 } }
 
     var mode: Mode {
         get { state.withLockedValue { $0.mode } }
@@ -38,6 +42,9 @@ final class FakeLemonSqueezy: Sendable {
         let router = Router()
         router.post("/v1/checkouts") { request, context -> Response in
             try await self.checkout(request, context: context)
+        }
+        router.delete("/v1/subscriptions/{id}") { request, context -> Response in
+            self.cancel(request, context: context)
         }
         return router
     }
@@ -82,6 +89,25 @@ final class FakeLemonSqueezy: Sendable {
                 "store_id": Int(store) ?? 0, "variant_id": Int(variant) ?? 0, "custom_price": NSNull(),
                 "checkout_data": ["custom": custom], "test_mode": true,
                 "url": "https://contexo-test.lemonsqueezy.com/checkout/custom/\(id)?signature=abc",
+            ] as [String: Any]] as [String: Any],
+        ])
+    }
+
+    /// Cancels at the period's end, as the API does: 200 with the subscription now `cancelled`.
+    private func cancel(_ request: Request, context: BasicRequestContext) -> Response {
+        guard request.headers[.authorization] == "Bearer \(Self.apiKey)" else {
+            return Self.jsonAPI(status: .unauthorized, ["errors": [["status": "401", "title": "Unauthenticated."]]])
+        }
+        let id = context.parameters.get("id") ?? ""
+        if case .fail(let status) = mode {
+            return Self.jsonAPI(status: .init(code: status), ["errors": [["status": "\(status)", "detail": "provider failure"]]])
+        }
+        cancellationLog.withLockedValue { $0.append(id) }
+        return Self.jsonAPI(status: .ok, [
+            "jsonapi": ["version": "1.0"],
+            "data": ["type": "subscriptions", "id": id, "attributes": [
+                "status": "cancelled", "status_formatted": "Cancelled", "cancelled": true,
+                "ends_at": "2030-01-01T00:00:00.000000Z",
             ] as [String: Any]] as [String: Any],
         ])
     }

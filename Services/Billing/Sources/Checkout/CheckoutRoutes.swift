@@ -61,6 +61,10 @@ struct CheckoutRoutes: Sendable {
         let open = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext('contexo.billing.checkouts'), hashtext(\(customer)::text))",
                                        logger: logger)
+            if try await AccountDeletion.isPending(on: connection, logger: logger) {
+                throw Problem(status: .conflict, slug: "account-closing", title: "Account Closing",
+                              detail: "This account is being deleted; no new purchase can start.")
+            }
             let open = try await connection.query(
                 "SELECT count(*)::int FROM billing.checkout_nonces WHERE consumed_at IS NULL AND expires_at > now()",
                 logger: logger

@@ -51,11 +51,7 @@ public struct LemonSqueezyCheckoutClient: Sendable {
     }
 
     public func createCheckout(_ checkout: Request) async throws(Problem) -> Checkout {
-        var request = HTTPClientRequest(url: endpoint)
-        request.method = .POST
-        request.headers.add(name: "Accept", value: "application/vnd.api+json")
-        request.headers.add(name: "Content-Type", value: "application/vnd.api+json")
-        request.headers.add(name: "Authorization", value: "Bearer \(settings.apiKey)")
+        var request = apiRequest(.POST, "/v1/checkouts")
         request.body = .bytes(ByteBuffer(bytes: body(for: checkout)))
         let response: HTTPClientResponse
         let bytes: ByteBuffer
@@ -87,10 +83,16 @@ public struct LemonSqueezyCheckoutClient: Sendable {
         return Checkout(id: data["id"] as? String ?? "", url: url)
     }
 
-    private var endpoint: String {
+    /// A JSON:API request to `path` with the API key, as every call of Lemon Squeezy's API needs.
+    func apiRequest(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
         var base = settings.apiURL.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
-        return base + "/v1/checkouts"
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/vnd.api+json")
+        request.headers.add(name: "Content-Type", value: "application/vnd.api+json")
+        request.headers.add(name: "Authorization", value: "Bearer \(settings.apiKey)")
+        return request
     }
 
     /// The JSON:API body (relationship ids are strings; custom data values are strings).
