@@ -33,17 +33,28 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let issuer = await InternalTokenIssuer(secret: configuration.service.internalTokenSecret)
     let plans = PlanContextCache(httpClient: httpClient, issuer: issuer, billing: configuration.upstreams.billing,
                                  lookupTimeout: configuration.internalLookupTimeout, logger: logger)
-    // Billing announces every change of a customer's plan; drop that customer's cached context.
-    let planChanges = StreamTail(stream: .billing, redis: resources.redis, verifier: resources.eventVerifier, logger: logger,
-                                 onGap: { plans.invalidateAll() }) { envelope in
-        if envelope.type == EntitlementsChanged.type, let tenant = envelope.tenantID { plans.invalidate(tenant) }
-    }
     let proxy = UpstreamProxy(httpClient: httpClient, issuer: issuer, upstreams: configuration.upstreams, plans: plans)
 
-    // Rate limits get a Redis client of their own with short timeouts: a slow Redis must not slow
-    // every request down (the limiter falls back to process memory instead).
+    // Rate limits and revocation lookups get a Redis client of their own with short timeouts: a
+    // slow Redis must not slow every request down (the limiter falls back to process memory instead).
     let limiterRedis = RedisClient(endpoint: configuration.service.redis, maximumConnections: 16,
                                    connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500))
+    let revocations = AccountRevocations(redis: limiterRedis, secret: configuration.service.internalTokenSecret, logger: logger)
+    let account = AccountRoutes(
+        summary: AccountSummary(httpClient: httpClient, issuer: issuer, upstreams: configuration.upstreams,
+                                timeout: configuration.internalLookupTimeout),
+        proxy: proxy, revocations: revocations, plans: plans)
+    // Billing announces every change of a customer's plan (drop that customer's cached context) and
+    // every deleted account (refuse its tokens, even where this gateway did not take the request).
+    let planChanges = StreamTail(stream: .billing, redis: resources.redis, verifier: resources.eventVerifier, logger: logger,
+                                 onGap: { plans.invalidateAll() }) { envelope in
+        guard let tenant = envelope.tenantID else { return }
+        switch envelope.type {
+        case EntitlementsChanged.type: plans.invalidate(tenant)
+        case AccountDeleted.type: await account.accountDeleted(tenant)
+        default: break
+        }
+    }
     let limiter = RateLimiter(redis: limiterRedis, addressSecret: configuration.service.internalTokenSecret, logger: logger)
     routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .decorate))
 
@@ -61,6 +72,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
     try PublicFileRoute.widgetScript(file: configuration.widgetScriptFile).register(on: routing.router)
     try PublicFileRoute.openAPI(file: configuration.openAPIFile).register(on: routing.router)
+    try DashboardConfigRoute(signIn: configuration.signIn, environment: configuration.service.environment)
+        .register(on: routing.router)
     let visitorAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     let widgetSurface = routing.router.group("/widget/v1")
         .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
@@ -80,7 +93,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "api",
                                              clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
         .add(middleware: DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .enforce))
-        .add(middleware: CustomerAuthMiddleware(verifier: verifier))
+        .add(middleware: CustomerAuthMiddleware(verifier: verifier, revocations: revocations))
+    account.register(on: dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes)))
     for (prefix, service) in GatewayRoutes.dashboard {
         let limit = prefix == "documents" ? configuration.maximumUploadBytes : configuration.maximumJSONBodyBytes
         GatewayRoutes.forward(prefix, on: dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: limit)),

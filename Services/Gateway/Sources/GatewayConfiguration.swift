@@ -59,6 +59,21 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
         }
     }
 
+    /// The sign-in provider the dashboard talks to (served at `GET /app/config.json`); nil: none.
+    public var signIn: SignIn?
+
+    /// Supabase Auth's base URL and the project's public (anon / publishable) key. Never the secret
+    /// key: that one only Billing holds.
+    public struct SignIn: Sendable, Equatable {
+        public var authURL: URL
+        public var publicKey: String
+
+        public init(authURL: URL, publicKey: String) {
+            self.authURL = authURL
+            self.publicKey = publicKey
+        }
+    }
+
     /// PEM files for serving HTTPS directly (TLS 1.2 minimum, S2.1). Nil: plain HTTP behind a
     /// TLS-terminating proxy or load balancer.
     public var tls: TLSFiles?
@@ -155,6 +170,38 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             reader.report("CONTEXO_TLS_CERTIFICATE_FILE", "and CONTEXO_TLS_KEY_FILE must be set together")
         }
         configuration.trustedProxies = reader.integer("CONTEXO_TRUSTED_PROXIES", default: 0, in: 0...5)
+        configuration.signIn = readSignIn(from: &reader, environment: service.environment)
         return configuration
+    }
+
+    static func readSignIn(from reader: inout ConfigurationReader, environment: DeploymentEnvironment) -> SignIn? {
+        let url = reader.parsed("CONTEXO_SUPABASE_AUTH_URL", required: false,
+                                expected: "Supabase Auth's base URL, https://<ref>.supabase.co/auth/v1") { raw in
+            URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
+        }
+        reader.requireTLS("CONTEXO_SUPABASE_AUTH_URL", url, in: environment)
+        let key = reader.parsed("CONTEXO_SUPABASE_ANON_KEY", required: false,
+                                expected: "the project's public anon or publishable key (never the secret key)") { raw in
+            isPublicKey(raw) ? raw : nil
+        }
+        switch (url, key) {
+        case let (url?, key?): return SignIn(authURL: url, publicKey: key)
+        case (nil, nil): return nil
+        default:
+            reader.report("CONTEXO_SUPABASE_ANON_KEY", "and CONTEXO_SUPABASE_AUTH_URL must be set together (the dashboard's sign-in)")
+            return nil
+        }
+    }
+
+    /// Whether `key` can be a public key: not a `sb_secret_…` key and not a JWT whose role is
+    /// `service_role` (the legacy secret key), which would hand every visitor admin rights.
+    static func isPublicKey(_ key: String) -> Bool {
+        guard !key.isEmpty, !key.hasPrefix("sb_secret_") else { return false }
+        let parts = key.split(separator: ".")
+        if parts.count == 3, let payload = Data(base64URL: String(parts[1])),
+           let claims = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] {
+            return (claims["role"] as? String)?.lowercased() != "service_role"
+        }
+        return true
     }
 }
