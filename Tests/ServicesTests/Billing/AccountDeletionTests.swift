@@ -6,6 +6,7 @@ import HTTPTypes
 import HummingbirdTesting
 @testable import Ingest
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Platform
 import PostgresNIO
@@ -70,8 +71,23 @@ import TestSupport
             #expect(before["billing.subscriptions"] == 1 && before["billing.provider_objects"] == 1 && before["chat.widgets"] == 1)
             let stayingBefore = try await Self.ownerRows(harness.database, owner: staying.id)
 
+            // Lemon Squeezy's subscription_cancelled arrives while the deletion is still under way,
+            // and again after it: neither may write anything back.
+            let cancelled = F.subscription("subscription_cancelled", id: 2_000_001, variant: F.starterMonthly, status: "cancelled",
+                                           updatedAt: Date(), owner: leaving.id, nonce: nil, endsAt: Date().addingTimeInterval(86400))
+            let outcomes = NIOLockedValueBox<[String?]>([])
+            harness.fake.onCancel.withLockedValue {
+                $0 = { _ in
+                    let outcome = try? await harness.deliver(client, cancelled).1
+                    outcomes.withLockedValue { $0.append(outcome) }
+                }
+            }
             let (status, outcome) = try await Self.delete(client, customer: leaving.id)
             #expect(status == .ok, "\(outcome)")
+            #expect(outcomes.withLockedValue { $0 } == ["ignored"], "a delivery during the deletion is ignored")
+            let late = F.subscription("subscription_updated", id: 2_000_001, variant: F.starterMonthly, status: "cancelled",
+                                      updatedAt: Date().addingTimeInterval(5), owner: leaving.id, nonce: nil)
+            #expect(try await harness.deliver(client, late).1 == "rejected", "after it, the subscription belongs to nobody")
             #expect(outcome["identity"] as? String == "deleted")
             #expect(outcome["subscriptions_cancelled"] as? Int == 1)
             #expect(harness.fake.cancelled == ["2000001"], "only the leaving customer's subscription is cancelled, once")

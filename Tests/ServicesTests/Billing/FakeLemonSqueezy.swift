@@ -27,6 +27,9 @@ final class FakeLemonSqueezy: Sendable {
 
     private let state = NIOLockedValueBox<(mode: Mode, received: [ReceivedCheckout])>((.succeed, []))
     private let cancellationLog = NIOLockedValueBox<[String]>([])
+    /// Runs inside a cancellation, before the answer: what the real provider's webhook does when it
+    /// arrives while the caller is still busy.
+    let onCancel = NIOLockedValueBox<(@Sendable (String) async -> Void)?>(nil)
 
     /// The subscription ids `DELETE /v1/subscriptions/{id}` was called with, in order.
     var cancelled: [String] { cancellationLog.withLockedValue { $0 } }
@@ -44,7 +47,11 @@ final class FakeLemonSqueezy: Sendable {
             try await self.checkout(request, context: context)
         }
         router.delete("/v1/subscriptions/{id}") { request, context -> Response in
-            self.cancel(request, context: context)
+            let response = self.cancel(request, context: context)
+            if response.status == .ok, let hook = self.onCancel.withLockedValue({ $0 }) {
+                await hook(context.parameters.get("id") ?? "")
+            }
+            return response
         }
         return router
     }

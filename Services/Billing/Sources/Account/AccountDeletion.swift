@@ -42,6 +42,7 @@ struct AccountDeletion: Sendable {
 
     func delete(owner: UUID) async throws -> Outcome {
         let live = try await postgres.withTenantTransaction(owner, logger: logger) { connection in
+            try await Self.lock(owner, on: connection, logger: logger)
             try await connection.query("""
                 INSERT INTO billing.account_deletions (owner_id) VALUES (\(owner))
                 ON CONFLICT (owner_id) DO UPDATE SET attempts = billing.account_deletions.attempts + 1
@@ -82,12 +83,21 @@ struct AccountDeletion: Sendable {
     /// Billing's own rows of the tenant, and the announcement, in one transaction.
     func erase(owner: UUID) async throws {
         try await postgres.withTenantTransaction(owner, logger: logger) { connection in
+            try await Self.lock(owner, on: connection, logger: logger)
             for table in AccountData.billingTables {
                 try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM billing.\(table)"), logger: logger)
             }
             try await connection.query("SELECT billing.erase_tenant_lookups()", logger: logger)
             try await outbox.enqueue(AccountDeleted(requestedAt: Date()), tenant: owner, on: connection, logger: logger)
         }
+    }
+
+    /// Serialises everything that writes a tenant's billing state from outside (webhooks) with its
+    /// deletion, for the rest of the transaction.
+    static func lock(_ owner: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(hashtext('contexo.billing.account'), hashtext(\(owner.uuidString.lowercased())))",
+            logger: logger)
     }
 
     /// Whether a deletion of `owner` has begun (checkouts are refused from then on).

@@ -60,6 +60,8 @@ struct WebhookProcessor: Sendable {
     private enum Binding {
         case bound(UUID)
         case refused(String)
+        /// The customer's account is closed or being closed: nothing to write, nothing suspicious.
+        case closing
     }
 
     /// Finds the customer an object belongs to, binding it through the checkout nonce if it is new.
@@ -72,7 +74,7 @@ struct WebhookProcessor: Sendable {
             if let claimed, claimed != owner {
                 return .refused("custom_data names a customer other than the one this \(objectType) belongs to")
             }
-            try await connection.setTenant(owner, logger: logger)
+            guard try await enterTenant(owner, bound: (objectType, objectID), on: connection) else { return .closing }
             return .bound(owner)
         }
         guard let owner = claimed else { return .refused("no customer in custom_data for an unbound \(objectType)") }
@@ -80,7 +82,7 @@ struct WebhookProcessor: Sendable {
             return .refused("no checkout nonce in custom_data")
         }
         guard let variant else { return .refused("no variant to check the nonce against") }
-        try await connection.setTenant(owner, logger: logger)
+        guard try await enterTenant(owner, bound: nil, on: connection) else { return .closing }
         let consumedBy = "\(objectType):\(objectID)"
         // One statement: RLS (owner_id = tenant) makes a nonce minted for another customer invisible.
         let consumed = try await connection.query("""
@@ -94,6 +96,21 @@ struct WebhookProcessor: Sendable {
         }
         try await connection.query("SELECT billing.bind_provider_object(\(objectType), \(objectID))", logger: logger)
         return .bound(owner)
+    }
+
+    static let closing = "the customer's account is closed or being closed"
+
+    /// Enters `owner`'s tenant under the account lock that an account deletion also takes, so a
+    /// delivery and an erasure never interleave: false when the account is being deleted, or was
+    /// deleted while this delivery waited (its binding to `bound` is gone), and nothing may be written.
+    private func enterTenant(_ owner: UUID, bound: (String, Int64)?, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.setTenant(owner, logger: logger)
+        try await AccountDeletion.lock(owner, on: connection, logger: logger)
+        if let (objectType, objectID) = bound,
+           try await boundOwner(objectType: objectType, objectID: objectID, on: connection) != owner {
+            return false
+        }
+        return try await !AccountDeletion.isPending(on: connection, logger: logger)
     }
 
     private func boundOwner(objectType: String, objectID: Int64, on connection: PostgresConnection) async throws -> UUID? {
@@ -113,6 +130,8 @@ struct WebhookProcessor: Sendable {
         }
         switch try await bind(payload, objectType: "subscription", objectID: subscriptionID, variant: variant,
                               purpose: .subscription, on: connection) {
+        case .closing:
+            return (.ignored(Self.closing), nil)
         case .refused(let reason):
             return (.rejected(reason), nil)
         case .bound(let owner):
@@ -150,7 +169,9 @@ struct WebhookProcessor: Sendable {
         if let claimed = payload.customData["user_id"].flatMap(UUID.init(uuidString:)), claimed != owner {
             return (.rejected("custom_data names a customer other than the subscription's"), nil)
         }
-        try await connection.setTenant(owner, logger: logger)
+        guard try await enterTenant(owner, bound: ("subscription", subscriptionID), on: connection) else {
+            return (.ignored(Self.closing), nil)
+        }
         let at = payload.date("updated_at") ?? Date()
         switch payload.eventName {
         case "subscription_payment_refunded" where payload.string("status") == "refunded":
@@ -185,6 +206,8 @@ struct WebhookProcessor: Sendable {
             return (.ignored("order \(orderID) is \(payload.string("status") ?? "without status"), not paid"), nil)
         }
         switch try await bind(payload, objectType: "order", objectID: orderID, variant: variant, purpose: .credits, on: connection) {
+        case .closing:
+            return (.ignored(Self.closing), nil)
         case .refused(let reason):
             return (.rejected(reason), nil)
         case .bound(let owner):
@@ -212,7 +235,7 @@ struct WebhookProcessor: Sendable {
         if let claimed = payload.customData["user_id"].flatMap(UUID.init(uuidString:)), claimed != owner {
             return (.rejected("custom_data names a customer other than the order's"), nil)
         }
-        try await connection.setTenant(owner, logger: logger)
+        guard try await enterTenant(owner, bound: ("order", orderID), on: connection) else { return (.ignored(Self.closing), nil) }
         let rows = try await connection.query(
             "SELECT grant_id, credits, revoked, order_total FROM billing.credit_grants WHERE order_id = \(orderID) FOR UPDATE",
             logger: logger)
