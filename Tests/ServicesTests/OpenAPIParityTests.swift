@@ -21,7 +21,9 @@ import TestSupport
     static let forwardedNamespaces = ["/v1/", "/widget/v1/", "/webhooks/"]
     static let operational: Set<String> = ["/healthz", "/readyz", "/metrics", "/version"]
     /// Routes under `/v1/` the gateway answers itself (composing from several services).
-    static let gatewayOwned: Set<String> = ["/v1/account"]
+    static let gatewayOwned: Set<String> = [
+        "/v1/account", "/v1/account/export", "/v1/account/exports/{id}", "/v1/account/exports/{id}/archive",
+    ]
 
     @Test func theDocumentDescribesExactlyTheRoutesTheGatewayServes() async throws {
         let database = try await TestDatabase.make()

@@ -27,6 +27,7 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
                                freeWidgetLimit: configuration.freeWidgetLimit, logger: logger)
     ConversationRoutes(client: postgres, store: store, usage: usage, logger: logger)
         .register(on: routing.businessRoutes)
+    ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers
     billingHandlers[AccountDeleted.type] = TenantErasure.chat
     return resources.application(

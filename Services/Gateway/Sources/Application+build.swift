@@ -94,7 +94,11 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
                                              clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
         .add(middleware: DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .enforce))
         .add(middleware: CustomerAuthMiddleware(verifier: verifier, revocations: revocations))
-    account.register(on: dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes)))
+    let accountGroup = dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
+    account.register(on: accountGroup)
+    AccountExportRoutes(httpClient: httpClient, issuer: issuer, upstreams: configuration.upstreams,
+                        secret: configuration.service.internalTokenSecret)
+        .register(on: accountGroup)
     for (prefix, service) in GatewayRoutes.dashboard {
         let limit = prefix == "documents" ? configuration.maximumUploadBytes : configuration.maximumJSONBodyBytes
         GatewayRoutes.forward(prefix, on: dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: limit)),

@@ -115,4 +115,17 @@ enum AccountData {
     /// (`provider_objects`, `webhook_receipts`) go through `billing.erase_tenant_lookups()`.
     static let billingTables = ["checkout_nonces", "subscriptions", "credit_grants", "entitlements", "account_deletions"]
     static let definerOnlyTables = ["provider_objects", "webhook_receipts"]
+
+    /// What a data export reads in Billing (the export test checks it against the catalog).
+    static let export = AccountExport(service: "billing", tables: [
+        .rows("billing.entitlements", orderBy: "owner_id"),
+        .rows("billing.subscriptions", orderBy: "created_at, subscription_id"),
+        .rows("billing.credit_grants", orderBy: "created_at, grant_id"),
+        .rows("billing.checkout_nonces", without: ["nonce_hash"], orderBy: "created_at",
+              because: "the hash of a checkout's one-time secret"),
+        .rows("billing.account_deletions", orderBy: "requested_at"),
+        AccountExport.Table("billing.provider_objects", query: "SELECT billing.export_provider_objects()"),
+        AccountExport.Table("billing.webhook_receipts", query: "SELECT billing.export_webhook_receipts()",
+                            omitted: "body_sha256: identifies a delivery, says nothing about the customer"),
+    ])
 }

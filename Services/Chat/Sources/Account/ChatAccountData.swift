@@ -1,0 +1,16 @@
+import Platform
+
+/// Where a customer's data lives in Chat: what an export reads (``export``) and what an account
+/// deletion erases (``TenantErasure``). The export test checks the list against the catalog.
+enum ChatAccountData {
+    static let export = AccountExport(service: "chat", tables: [
+        .rows("chat.widgets", orderBy: "created_at, id"),
+        AccountExport.Table("chat.widget_directory", query: "SELECT chat.export_widget_directory()"),
+        .rows("chat.visitor_sessions", without: ["ip_hash"], orderBy: "created_at, id",
+              because: "a keyed hash of the visitor's IP address, used only for abuse limits (S5.2)"),
+        .rows("chat.messages", orderBy: "created_at, id"),
+        .rows("chat.message_usage", orderBy: "period"),
+        .rows("chat.message_credits", orderBy: "owner_id"),
+        .rows("chat.tenant_entitlements", orderBy: "owner_id"),
+    ])
+}
