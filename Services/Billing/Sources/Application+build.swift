@@ -28,7 +28,8 @@ public func buildApplication(configuration: BillingConfiguration, logger: Logger
 
     EntitlementRoutes(postgres: postgres, catalog: configuration.catalog, logger: logger)
         .register(on: routing.businessRoutes)
-    CheckoutRoutes(client: checkoutClient, postgres: postgres, catalog: configuration.catalog,
+    CheckoutRoutes(client: checkoutClient, reservations: CheckoutReservations(postgres: postgres, logger: logger),
+                   catalog: configuration.catalog,
                    lifetime: lemon.checkoutLifetime, redirectURL: lemon.redirectURL, logger: logger)
         .register(on: routing.businessRoutes)
     let identities = configuration.identityAdmin.map {

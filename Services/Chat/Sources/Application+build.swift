@@ -25,7 +25,7 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
         .register(on: routing.businessRoutes)
     let usage = ChatUsageStore(client: postgres, freeMessageAllowance: configuration.freeMessageAllowance,
                                freeWidgetLimit: configuration.freeWidgetLimit, logger: logger)
-    ConversationRoutes(client: postgres, store: store, usage: usage, logger: logger)
+    ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), usage: usage)
         .register(on: routing.businessRoutes)
     ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers

@@ -8,17 +8,9 @@ import PostgresNIO
 /// newest first), one conversation's messages, the questions the documents could not answer, and
 /// this month's message usage.
 struct ConversationRoutes: Sendable {
-    let client: PostgresClient
     let store: ConversationStore
+    let history: ConversationHistory
     let usage: ChatUsageStore
-    let logger: Logger
-
-    init(client: PostgresClient, store: ConversationStore, usage: ChatUsageStore, logger: Logger) {
-        self.client = client
-        self.store = store
-        self.usage = usage
-        self.logger = logger
-    }
 
     /// One visitor session in a list.
     struct Conversation: Codable {
@@ -117,24 +109,7 @@ struct ConversationRoutes: Sendable {
                 }
                 cursor = parsed
             }
-            let conversations = try await client.withTenantTransaction(customer.id, logger: logger) { connection in
-                try await Self.requireWidget(widget, on: connection, logger: logger)
-                // Microseconds since 1970 compare exactly with what the cursor carries (no float
-                // round trip through Date).
-                let rows = try await connection.query("""
-                    SELECT s.id, s.created_at, count(m.id)::int, max(m.created_at)
-                    FROM chat.visitor_sessions s JOIN chat.messages m ON m.session_id = s.id
-                    WHERE s.widget_id = \(widget)
-                      AND (floor(extract(epoch FROM s.created_at) * 1000000)::bigint, s.id) < (\(cursor.startedBefore), \(cursor.sessionBefore))
-                    GROUP BY s.id, s.created_at
-                    ORDER BY s.created_at DESC, s.id DESC LIMIT \(Int32(limit))
-                    """, logger: logger)
-                var page: [Conversation] = []
-                for try await (id, started, count, last) in rows.decode((UUID, Date, Int, Date?).self) {
-                    page.append(Conversation(sessionID: id, startedAt: started, messages: count, lastMessageAt: last))
-                }
-                return page
-            }
+            let conversations = try await history.page(owner: customer.id, widget: widget, before: cursor, limit: limit)
             let next = conversations.count == limit ? conversations.last.map { PageCursor(after: $0).text } : nil
             return ConversationPage(conversations: conversations, nextBefore: next)
         }
@@ -151,29 +126,10 @@ struct ConversationRoutes: Sendable {
         group.get("/v1/widgets/{id}/unanswered") { _, context -> UnansweredList in
             let customer = try context.requireCustomer()
             let widget = try WidgetRoutes.widgetID(context)
-            return UnansweredList(questions: try await client.withTenantTransaction(customer.id, logger: logger) { connection in
-                try await Self.requireWidget(widget, on: connection, logger: logger)
-                let rows = try await connection.query("""
-                    SELECT id, session_id, content, created_at FROM chat.messages
-                    WHERE widget_id = \(widget) AND unanswered AND role = 'visitor'
-                    ORDER BY created_at DESC LIMIT 200
-                    """, logger: logger)
-                var questions: [Unanswered] = []
-                for try await (id, session, text, asked) in rows.decode((UUID, UUID, String, Date).self) {
-                    questions.append(Unanswered(messageID: id, sessionID: session, question: text, askedAt: asked))
-                }
-                return questions
-            })
+            return UnansweredList(questions: try await history.unanswered(owner: customer.id, widget: widget))
         }
         group.get("/v1/chat/usage") { _, context -> ChatUsage in
             try await usage.usage(owner: try context.requireCustomer().id)
         }
-    }
-
-    /// 404 unless the widget is the customer's (row-level security hides everyone else's).
-    static func requireWidget(_ widget: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        let rows = try await connection.query("SELECT 1 FROM chat.widgets WHERE id = \(widget)", logger: logger)
-        for try await _ in rows.decode(Int32.self) { return }
-        throw WidgetError.notFound
     }
 }

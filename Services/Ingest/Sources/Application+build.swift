@@ -69,14 +69,3 @@ func makeEmbedder(_ configuration: EmbeddingsConfiguration, client: HTTPClient, 
             client: client, timeout: configuration.timeout, logger: logger)
     }
 }
-
-/// `account.deleted`: the tenant's documents (with their sources and chunks), its widgets' copy and
-/// its limits go, in the consumer's transaction; row-level security confines the deletes to that
-/// tenant.
-let accountErasure: EventHandler = { envelope, connection, logger in
-    guard let tenant = envelope.tenantID else { return }
-    try await connection.setTenant(tenant, logger: logger)
-    try await connection.query("DELETE FROM ingest.documents", logger: logger)
-    try await connection.query("DELETE FROM ingest.widgets", logger: logger)
-    try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
-}

@@ -84,10 +84,7 @@ struct AccountDeletion: Sendable {
     func erase(owner: UUID) async throws {
         try await postgres.withTenantTransaction(owner, logger: logger) { connection in
             try await Self.lock(owner, on: connection, logger: logger)
-            for table in AccountData.billingTables {
-                try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM billing.\(table)"), logger: logger)
-            }
-            try await connection.query("SELECT billing.erase_tenant_lookups()", logger: logger)
+            try await AccountData.erase(on: connection, logger: logger)
             try await outbox.enqueue(AccountDeleted(requestedAt: Date()), tenant: owner, on: connection, logger: logger)
         }
     }
@@ -106,26 +103,4 @@ struct AccountDeletion: Sendable {
         for try await _ in rows.decode(Int32.self) { return true }
         return false
     }
-}
-
-/// Where a tenant's data lives in Billing: one list for erasure (and the catalog test that checks
-/// no table with an `owner_id` is forgotten).
-enum AccountData {
-    /// Tables the service role reaches under row-level security; the definer-only lookups
-    /// (`provider_objects`, `webhook_receipts`) go through `billing.erase_tenant_lookups()`.
-    static let billingTables = ["checkout_nonces", "subscriptions", "credit_grants", "entitlements", "account_deletions"]
-    static let definerOnlyTables = ["provider_objects", "webhook_receipts"]
-
-    /// What a data export reads in Billing (the export test checks it against the catalog).
-    static let export = AccountExport(service: "billing", tables: [
-        .rows("billing.entitlements", orderBy: "owner_id"),
-        .rows("billing.subscriptions", orderBy: "created_at, subscription_id"),
-        .rows("billing.credit_grants", orderBy: "created_at, grant_id"),
-        .rows("billing.checkout_nonces", without: ["nonce_hash"], orderBy: "created_at",
-              because: "the hash of a checkout's one-time secret"),
-        .rows("billing.account_deletions", orderBy: "requested_at"),
-        AccountExport.Table("billing.provider_objects", query: "SELECT billing.export_provider_objects()"),
-        AccountExport.Table("billing.webhook_receipts", query: "SELECT billing.export_webhook_receipts()",
-                            omitted: "body_sha256: identifies a delivery, says nothing about the customer"),
-    ])
 }

@@ -11,13 +11,11 @@ import PostgresNIO
 /// behind.
 struct CheckoutRoutes: Sendable {
     let client: LemonSqueezyCheckoutClient?
-    let postgres: PostgresClient
+    let reservations: CheckoutReservations
     let catalog: PlanCatalog
     let lifetime: Duration
     let redirectURL: String?
     let logger: Logger
-    /// Open (unused, unexpired) checkouts a customer may have at once.
-    var maximumOpenCheckouts = 20
 
     struct Input: Decodable {
         let variantID: Int64
@@ -57,27 +55,9 @@ struct CheckoutRoutes: Sendable {
         // concurrent requests cannot all pass the count together; a provider failure releases it.
         let nonce = CheckoutNonce.mint()
         let expiresAt = Date().addingTimeInterval(Double(lifetime.components.seconds))
-        let maximum = maximumOpenCheckouts
-        let open = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('contexo.billing.checkouts'), hashtext(\(customer)::text))",
-                                       logger: logger)
-            if try await AccountDeletion.isPending(on: connection, logger: logger) {
-                throw Problem(status: .conflict, slug: "account-closing", title: "Account Closing",
-                              detail: "This account is being deleted; no new purchase can start.")
-            }
-            let open = try await connection.query(
-                "SELECT count(*)::int FROM billing.checkout_nonces WHERE consumed_at IS NULL AND expires_at > now()",
-                logger: logger
-            ).collect().first?.decode(Int.self) ?? 0
-            if open < maximum {
-                try await connection.query("""
-                    INSERT INTO billing.checkout_nonces (nonce_hash, owner_id, variant_id, purpose, expires_at)
-                    VALUES (\(nonce.hash), \(customer), \(input.variantID), \(purpose.rawValue), \(expiresAt))
-                    """, logger: logger)
-            }
-            return open
-        }
-        guard open < maximum else {
+        let open = try await reservations.reserve(customer: customer, nonce: nonce, variant: input.variantID,
+                                                  purpose: purpose, expiresAt: expiresAt)
+        guard open < reservations.maximumOpen else {
             throw Problem(status: .tooManyRequests, slug: "too-many-checkouts", title: "Too Many Checkouts",
                           detail: "You have \(open) unfinished checkouts; finish one or wait for them to expire.",
                           headers: ["Retry-After": "600"])
@@ -90,9 +70,7 @@ struct CheckoutRoutes: Sendable {
                 email: nil, redirectURL: redirectURL, expiresAt: expiresAt))
         } catch {
             do {
-                _ = try await postgres.withTenantTransaction(customer, logger: logger) { connection in
-                    try await connection.query("DELETE FROM billing.checkout_nonces WHERE nonce_hash = \(nonce.hash)", logger: logger)
-                }
+                try await reservations.release(customer: customer, nonce: nonce)
             } catch let cleanup {
                 // The reservation then simply expires with the checkout's lifetime.
                 logger.warning("could not release a checkout reservation", metadata: ["error": "\(cleanup)"])

@@ -1,4 +1,5 @@
 import Platform
+import PostgresNIO
 
 /// Where a customer's data lives in Chat: what an export reads (``export``) and what an account
 /// deletion erases (``TenantErasure``). The export test checks the list against the catalog.
@@ -13,4 +14,16 @@ enum ChatAccountData {
         .rows("chat.message_credits", orderBy: "owner_id"),
         .rows("chat.tenant_entitlements", orderBy: "owner_id"),
     ])
+}
+
+/// `account.deleted`: the tenant's widgets (and with them sessions and messages), usage, credits and
+/// entitlement copy are erased in the consumer's transaction.
+enum TenantErasure {
+    static let chat: EventHandler = { envelope, connection, logger in
+        guard let tenant = envelope.tenantID else { return }
+        try await connection.setTenant(tenant, logger: logger)
+        for table in ["chat.widgets", "chat.message_usage", "chat.message_credits", "chat.tenant_entitlements"] {
+            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
+        }
+    }
 }

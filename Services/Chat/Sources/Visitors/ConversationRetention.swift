@@ -51,15 +51,3 @@ public struct ConversationRetention: Service {
         return deleted
     }
 }
-
-/// `account.deleted`: the tenant's widgets (and with them sessions and messages), usage, credits and
-/// entitlement copy are erased in the consumer's transaction.
-enum TenantErasure {
-    static let chat: EventHandler = { envelope, connection, logger in
-        guard let tenant = envelope.tenantID else { return }
-        try await connection.setTenant(tenant, logger: logger)
-        for table in ["chat.widgets", "chat.message_usage", "chat.message_credits", "chat.tenant_entitlements"] {
-            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
-        }
-    }
-}

@@ -1,4 +1,5 @@
 import Platform
+import PostgresNIO
 
 /// Where a customer's data lives in Ingest, for the data export (erasure: `accountErasure`). The
 /// export test checks the list against the catalog. Documents come with their source bytes
@@ -18,4 +19,15 @@ enum IngestAccountData {
         .rows("ingest.widgets", orderBy: "id"),
         .rows("ingest.tenant_entitlements", orderBy: "owner_id"),
     ])
+}
+
+/// `account.deleted`: the tenant's documents (with their sources and chunks), its widgets' copy and
+/// its limits go, in the consumer's transaction; row-level security confines the deletes to that
+/// tenant.
+let accountErasure: EventHandler = { envelope, connection, logger in
+    guard let tenant = envelope.tenantID else { return }
+    try await connection.setTenant(tenant, logger: logger)
+    try await connection.query("DELETE FROM ingest.documents", logger: logger)
+    try await connection.query("DELETE FROM ingest.widgets", logger: logger)
+    try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
 }
