@@ -3,6 +3,7 @@ import Contract
 import Foundation
 import NIOCore
 import Platform
+import Synchronization
 import TestSupport
 
 /// The four real service executables, started against a database of their own and the test Redis.
@@ -12,6 +13,12 @@ final class LocalStack: @unchecked Sendable {
     let database: TestDatabase
     private(set) var processes: [String: ServiceProcess] = [:]
     let ports: [String: Int]
+    /// A Redis logical database of this stack's own (16 to 31; the in-process harnesses use 1 to 15),
+    /// so two stacks running at once never consume each other's jobs and events.
+    let redisDatabase: Int = LocalStack.nextRedisDatabase.withLock { $0 = $0 % 16 + 1; return 15 + $0 }
+    private static let nextRedisDatabase = Mutex(0)
+    /// More environment per service (stand-ins for Supabase Auth and Lemon Squeezy, say).
+    var extraEnvironment: [String: [String: String]] = [:]
 
     init(database: TestDatabase) {
         self.database = database
@@ -25,7 +32,7 @@ final class LocalStack: @unchecked Sendable {
             "CONTEXO_ENV": "development",
             "CONTEXO_HTTP_HOST": "127.0.0.1",
             "CONTEXO_HTTP_PORT": String(ports[service]!),
-            "CONTEXO_REDIS_URL": database.stack.redisURL(for: ServiceName(rawValue: service)!),
+            "CONTEXO_REDIS_URL": database.stack.redisURL(for: ServiceName(rawValue: service)!, database: redisDatabase),
             "CONTEXO_INTERNAL_TOKEN_SECRET": TestStack.internalSecret,
             "CONTEXO_GIT_COMMIT": "e2e0commit",
             "CONTEXO_LOG_LEVEL": "info",
@@ -49,7 +56,7 @@ final class LocalStack: @unchecked Sendable {
                 environment["CONTEXO_IP_HASH_PEPPER"] = String(repeating: "p", count: 32)
             }
         }
-        return environment
+        return environment.merging(extraEnvironment[service] ?? [:]) { $1 }
     }
 
     func start(_ service: String) throws {
@@ -86,6 +93,21 @@ final class LocalStack: @unchecked Sendable {
         request.body = .bytes(ByteBuffer(string: json))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    /// Any request; the status and the body.
+    func call(_ service: String, _ method: String, _ path: String, token: String? = nil, json: String? = nil,
+              headers: [(String, String)] = []) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url(service, path))
+        request.method = .init(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 32 << 20)))
     }
 
     /// Waits until `/readyz` answers 200; false on timeout.

@@ -32,7 +32,7 @@ public final class FakeSupabaseAuth: @unchecked Sendable {
         throw Unavailable()
     }
 
-    struct Unavailable: Error {}
+    public struct Unavailable: Error {}
 
     /// A call with the public key; returns the status and the JSON body (nil when empty).
     public func call(_ method: String, _ path: String, json: String? = nil, bearer: String? = nil,

@@ -65,6 +65,13 @@ public struct TestStack: Sendable {
 
     public func redisURL(for service: ServiceName) -> String { Self.url(redis(for: service)) }
 
+    /// `service`'s Redis URL on logical database `database` (scripts/test's Redis has 32).
+    public func redisURL(for service: ServiceName, database: Int) -> String {
+        var endpoint = redis(for: service)
+        endpoint.database = database
+        return Self.url(endpoint)
+    }
+
     private static func url(_ endpoint: RedisEndpoint) -> String {
         let login = endpoint.password.map { (endpoint.username ?? "") + ":" + $0 + "@" } ?? ""
         return "redis://\(login)\(endpoint.host):\(endpoint.port)/\(endpoint.database)"

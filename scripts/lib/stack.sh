@@ -639,7 +639,9 @@ stack_redis_start() {
     rm -f -- "$dir/redis.pid"
     [[ $durable == durable ]] && appendonly=yes
     [[ -n $acl ]] && acl_args=(--aclfile "$acl")
+    # 32 logical databases: tests that run whole stacks side by side keep their streams apart.
     "$server" --save '' --appendonly "$appendonly" --appendfsync everysec --bind 127.0.0.1 --port "$port" --daemonize yes \
+        --databases 32 \
         "${acl_args[@]}" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" </dev/null >/dev/null ||
         stack_die "redis-server failed to start; see $dir/redis.log"
     deadline=$((SECONDS + 15))
