@@ -277,6 +277,7 @@ class Handler(BaseHTTPRequestHandler):
             ("GET", "/user"): self.get_user,
             ("POST", "/logout"): self.logout,
             ("GET", "/settings"): self.settings,
+            ("POST", "/recover"): self.recover,
         }.get((method, path))
         if handler:
             return handler(query)
@@ -301,6 +302,17 @@ class Handler(BaseHTTPRequestHandler):
                          "phone": False},
             "disable_signup": False, "mailer_autoconfirm": True, "phone_autoconfirm": False, "sms_provider": "",
             "saml_enabled": False, "saml_private_key_next_configured": False, "passkeys_enabled": False})
+
+    def recover(self, _query):
+        """Same answer for known and unknown addresses; no mail leaves this machine."""
+        body, problem = self.body()
+        if problem:
+            return self.error(problem[1], problem[0], "Could not parse request body as JSON")
+        email = str(body.get("email") or "").strip().lower()
+        if not EMAIL_RE.match(email):
+            return self.error(400, "email_address_invalid", f'Email address "{email}" is invalid')
+        print(f"password reset requested for {email} (not sent: development stand-in)", flush=True)
+        self.send_json(200, {})
 
     def signup(self, _query):
         body, problem = self.body()

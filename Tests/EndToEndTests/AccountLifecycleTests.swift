@@ -66,6 +66,14 @@ import TestSupport
         #expect(plan == "starter" && widgetLimit == 3)
         #expect(ContinuousClock.now - paidAt < .seconds(3), "the new plan shows, and is enforced, within a few seconds")
 
+        // Events by hand, as `scripts/dev billing` sends them: a cancellation, then a resumption.
+        for (event, expected) in [("subscription_cancelled", "cancelled"), ("subscription_resumed", "active")] {
+            let delivered = try await payments.trigger(event, customer: customer.id)
+            #expect(delivered == 200, "\(event)")
+            let shown = (Self.json(try await stack.call("gateway", "GET", "/v1/account", token: token).1)["plan"] as? [String: Any])?["status"]
+            #expect(shown as? String == expected, "\(event)")
+        }
+
         // A widget, a document, and a visitor's conversation.
         (status, body) = try await stack.call("gateway", "POST", "/v1/widgets", token: token,
                                               json: #"{"name":"Help","allowed_domains":["https://shop.example.com"]}"#)

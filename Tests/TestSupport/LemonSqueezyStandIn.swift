@@ -42,6 +42,18 @@ public final class LemonSqueezyStandIn: @unchecked Sendable {
         return Int(response.status.code)
     }
 
+    /// Sends `event` for the customer's newest subscription or order, as `scripts/dev billing` does;
+    /// the status the gateway answered the webhook with.
+    public func trigger(_ event: String, customer: UUID) async throws -> Int {
+        var request = HTTPClientRequest(url: apiURL.absoluteString + "/__dev/trigger")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"event":"\#(event)","customer":"\#(customer.uuidString.lowercased())"}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["delivered"] as? Int ?? 0
+    }
+
     /// The stand-in's record of subscriptions, orders and deliveries.
     public func state() async throws -> [String: Any] {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: apiURL.absoluteString + "/__dev/state"),
