@@ -46,7 +46,7 @@ RUN swift build -c release --static-swift-stdlib \
 # flatten the folders together, and a service without migrations has no folder in a fresh clone.
 RUN mkdir -p /staging/app/Services \
  && cp -R config /staging/app/config \
- && mkdir -p /staging/app/Services/Gateway/Public && cp Services/Gateway/Public/widget.js Services/Gateway/Public/openapi.json /staging/app/Services/Gateway/Public/ \
+ && mkdir -p /staging/app/Services/Gateway/Public && cp -r Services/Gateway/Public/widget.js Services/Gateway/Public/openapi.json Services/Gateway/Public/app /staging/app/Services/Gateway/Public/ \
  && for dir in Services/*/Migrations; do \
       [ -d "$dir" ] || continue; \
       mkdir -p "/staging/app/$dir" && cp -R "$dir/." "/staging/app/$dir/"; \

@@ -29,6 +29,7 @@ import html
 import json
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -49,7 +50,8 @@ class State:
         self.checkouts = {}      # id -> {variant, custom, expires_at, paid_order}
         self.orders = {}         # id -> attributes (+ custom)
         self.subscriptions = {}  # id -> attributes (+ custom)
-        self.next_id = 7_000_001
+        # Ids keep growing across restarts (scripts/dev keeps its database): tenths of a second.
+        self.next_id = int(time.time() * 10) % 1_000_000_000_000
         self.deliveries = []     # (event, status) of every webhook sent
 
     def new_id(self):

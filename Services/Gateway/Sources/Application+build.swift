@@ -74,6 +74,9 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     try PublicFileRoute.openAPI(file: configuration.openAPIFile).register(on: routing.router)
     try DashboardConfigRoute(signIn: configuration.signIn, environment: configuration.service.environment)
         .register(on: routing.router)
+    try DashboardFiles(directory: configuration.dashboardDirectory, signIn: configuration.signIn,
+                       environment: configuration.service.environment)
+        .register(on: routing.router)
     let visitorAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     let widgetSurface = routing.router.group("/widget/v1")
         .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))

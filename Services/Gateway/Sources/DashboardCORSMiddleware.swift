@@ -10,7 +10,10 @@ import Platform
 ///   server-side too (not left to the browser), and an allowed preflight is answered.
 /// - ``Role/decorate``, around everything: responses to an allowed origin carry its CORS headers,
 ///   refusals included (a 429 from the rate limit, a 401), so the dashboard can read why a call failed.
-/// Requests without `Origin` (not from a browser) pass; they still need a valid token.
+/// Requests without `Origin` (not from a browser) pass; they still need a valid token. So do
+/// same-origin requests from the dashboard the gateway serves itself (`/app/`): their `Origin`
+/// names the host they were sent to (browsers send `Origin` on same-origin POSTs too), which a page
+/// on another site cannot forge.
 struct DashboardCORSMiddleware: RouterMiddleware {
     typealias Context = ContexoRequestContext
     enum Role { case enforce, decorate }
@@ -29,7 +32,7 @@ struct DashboardCORSMiddleware: RouterMiddleware {
         }
         switch role {
         case .enforce:
-            guard allowedOrigins.contains(origin) else {
+            guard allowedOrigins.contains(origin) || Self.isSameOrigin(origin, request: request) else {
                 throw Problem(status: .forbidden, slug: "origin-not-allowed", title: "Origin Not Allowed",
                               detail: "The dashboard API does not accept requests from this origin.")
             }
@@ -48,5 +51,21 @@ struct DashboardCORSMiddleware: RouterMiddleware {
             CORSHeaders.allow(&response, origin: origin)
             return response
         }
+    }
+
+    /// Whether `origin` is the gateway itself: its authority equals the request's `Host`. The scheme
+    /// is not compared: behind a TLS-terminating proxy the gateway cannot know it, and one host and
+    /// port serve one server either way.
+    static func isSameOrigin(_ origin: String, request: Request) -> Bool {
+        guard let host = request.head.authority,
+              let separator = origin.range(of: "://") else { return false }
+        let scheme = origin[..<separator.lowerBound].lowercased()
+        var authority = origin[separator.upperBound...].lowercased()
+        // Browsers leave the default port out of Origin; Host may carry it.
+        for (name, port) in [("http", ":80"), ("https", ":443")] where scheme == name && !authority.contains(":") {
+            if host.lowercased() == authority + port { return true }
+        }
+        if authority.hasSuffix("/") { authority.removeLast() }
+        return ["http", "https"].contains(scheme) && authority == host.lowercased()
     }
 }

@@ -11,6 +11,8 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     public var maximumJSONBodyBytes: Int
     /// The visitor widget's script, served at `GET /widget.js`.
     public var widgetScriptFile = "Services/Gateway/Public/widget.js"
+    /// The customer dashboard's static files, served under `/app/`.
+    public var dashboardDirectory = "Services/Gateway/Public/app"
     /// The OpenAPI 3.1 document of the public API, served at `GET /openapi.json`.
     public var openAPIFile = GatewayConfiguration.defaultOpenAPIFile
     /// Where the document lives in the repository (and the image), relative to the working directory.
@@ -140,6 +142,7 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             service: service, upstreams: upstreams, customerTokens: tokens, maximumJSONBodyBytes: bodyLimit)
         configuration.widgetScriptFile = reader.string("CONTEXO_WIDGET_SCRIPT_FILE", default: configuration.widgetScriptFile)
         configuration.openAPIFile = reader.string("CONTEXO_OPENAPI_FILE", default: configuration.openAPIFile)
+        configuration.dashboardDirectory = reader.string("CONTEXO_DASHBOARD_DIR", default: configuration.dashboardDirectory)
         configuration.maximumUploadBytes = reader.integer("CONTEXO_MAX_UPLOAD_BYTES", default: Self.defaultMaximumUploadBytes, in: 1024...(512 << 20))
         configuration.dashboardOrigins = reader.parsed(
             "CONTEXO_DASHBOARD_ORIGINS", required: false, expected: "a comma-separated list of origins like https://app.example.com"

@@ -24,6 +24,7 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
     ]
     private static let poweredBy = HTTPField.Name("X-Powered-By")!
     public static let resourcePolicy = HTTPField.Name("Cross-Origin-Resource-Policy")!
+    public static let policyHeader = HTTPField.Name("Content-Security-Policy")!
 
     public init() {}
 
@@ -39,8 +40,11 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[Self.poweredBy] = nil
         // A resource meant for other sites (the widget script) declares `cross-origin` itself.
         let crossOrigin = response.headers[Self.resourcePolicy] == "cross-origin"
+        // A page that declares a stricter policy of its own (the dashboard) keeps it.
+        let ownPolicy = response.headers[Self.policyHeader]
         for (name, value) in Self.headers { response.headers[name] = value }
         if crossOrigin { response.headers[Self.resourcePolicy] = "cross-origin" }
+        if let ownPolicy { response.headers[Self.policyHeader] = ownPolicy }
         return response
     }
 }

@@ -1,0 +1,77 @@
+// One widget's conversations, newest first and paged; a transcript with the citations the visitor
+// saw; the questions the documents could not answer, each with a way to write the answer into
+// the widget's knowledge.
+import { api } from '../lib/api.js';
+import { h, render, field, when, toast } from '../lib/dom.js';
+
+export async function conversationsPanel(panel, widget) {
+  const listSection = h('section.card', { 'aria-labelledby': 'conv-title' }, h('h2', { id: 'conv-title' }, 'Conversations'));
+  const list = h('ul.list');
+  const more = h('button', { type: 'button', hidden: true }, 'Older conversations');
+  const transcript = h('section.card', { 'aria-labelledby': 'transcript-title', hidden: true });
+  const unanswered = h('section.card', { 'aria-labelledby': 'unanswered-title' });
+  let before = null;
+
+  async function loadPage() {
+    const query = before ? `?limit=20&before=${encodeURIComponent(before)}` : '?limit=20';
+    const page = await api('GET', `/widgets/${widget.id}/conversations${query}`);
+    for (const conversation of page.conversations) {
+      list.append(h('li', {}, h('button.link', { type: 'button', onclick: () => show(conversation.session_id) },
+        `${when(conversation.started_at)} · ${conversation.messages} messages`)));
+    }
+    if (!list.children.length) list.append(h('li', {}, 'No conversations yet.'));
+    before = page.next_before;
+    more.hidden = !before;
+  }
+  more.addEventListener('click', loadPage);
+
+  async function show(session) {
+    const { messages } = await api('GET', `/widgets/${widget.id}/conversations/${session}`);
+    render(transcript, h('h2', { id: 'transcript-title' }, 'Transcript'),
+      h('ol.transcript', {}, messages.map((message) => h(`li.${message.role}`, {},
+        h('div.who', {}, message.role === 'visitor' ? 'Visitor' : 'Assistant', ' · ', when(message.created_at)),
+        h('div.text', {}, message.content),
+        message.citations?.length ? h('ol.citations', {}, message.citations.map((citation) => h('li', {},
+          citation.source_url ? h('a', { href: citation.source_url, rel: 'noopener noreferrer', target: '_blank' }, citation.title)
+            : `${citation.title}${citation.page ? `, page ${citation.page}` : ''}`))) : null,
+        message.unanswered ? h('p.hint', {}, 'The documents had no answer to this.') : null))));
+    transcript.hidden = false;
+    transcript.querySelector('h2').focus?.();
+  }
+
+  async function loadUnanswered() {
+    const { questions } = await api('GET', `/widgets/${widget.id}/unanswered`);
+    render(unanswered, h('h2', { id: 'unanswered-title' }, 'Unanswered questions'),
+      questions.length ? h('ul.unanswered', {}, questions.map((question) => answerItem(question)))
+        : h('p', {}, 'None: every question found an answer in the documents.'));
+  }
+
+  function answerItem(question) {
+    const answer = h('textarea', { rows: 3 });
+    const state = h('p.hint', { role: 'status' });
+    const form = h('form', { novalidate: true, hidden: true }, field('Your answer', answer), h('button.primary', { type: 'submit' }, 'Add to the knowledge'), state);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (!answer.value.trim()) { state.textContent = 'Write the answer first.'; return; }
+      try {
+        const document = await api('POST', '/documents', {
+          widget_id: widget.id, title: `Answer: ${question.question}`.slice(0, 500), format: 'markdown',
+          text: `# ${question.question}\n\n${answer.value.trim()}\n`,
+        });
+        state.textContent = 'Added; indexing…';
+        for (let attempt = 0; attempt < 60; attempt++) {
+          const current = await api('GET', `/documents/${document.id}`);
+          if (current.status === 'ready') { state.textContent = 'Ready: the widget answers this question from now on.'; toast('Answer added.'); return; }
+          if (current.status === 'failed') { state.textContent = `Could not index it: ${current.failure_reason}`; return; }
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      } catch (error) { state.textContent = error.message; }
+    });
+    return h('li', {}, h('p.question', {}, question.question), h('p.hint', {}, when(question.asked_at)),
+      h('button', { type: 'button', onclick: () => { form.hidden = false; answer.focus(); } }, 'Write the answer'), form);
+  }
+
+  listSection.append(list, more);
+  render(panel, listSection, transcript, unanswered);
+  await Promise.all([loadPage(), loadUnanswered()]);
+}

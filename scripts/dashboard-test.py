@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+"""scripts/dashboard-test.py: the customer dashboard (/app/) in headless Chromium against a running
+stack whose gateway and Billing use the Supabase Auth and Lemon Squeezy stand-ins (scripts/test's
+live stack, or scripts/dev).
+
+One customer's journey, with screenshots of every page at 1280 and 375 px (test-artifacts/dashboard):
+  sign up -> home shows the free plan -> create a widget (its name an XSS payload, shown as text)
+  -> upload a Markdown file and a PDF, both reach "ready" -> conversations and unanswered panels
+  -> upgrade through the stand-in's checkout page and see Starter without reloading -> export,
+  and find the PDF's text in the archive -> delete the account (typing the e-mail) -> signing in
+  again fails, and signing up again gives a new, empty account.
+Checked throughout: no token in any URL, in localStorage or in the console; the page's CSP forbids
+inline script; axe-core (axe-selenium-python) finds no serious or critical violation on any page.
+
+Usage: scripts/dashboard-test.py --gateway http://127.0.0.1:8080 [--artifacts DIR]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.request
+import uuid
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+except ImportError:
+    sys.exit("dashboard-test: selenium is not installed; apt-get install -y chromium chromium-driver python3-selenium")
+try:
+    from axe_selenium_python import Axe
+except ImportError:
+    Axe = None
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+WAIT = 30.0
+PAYLOAD = '<img src=x onerror="window.__xss=1">Help <script>window.__xss=1</script>'
+
+
+def log(message):
+    print(f"dashboard-test: {message}", flush=True)
+
+
+class Failure(Exception):
+    pass
+
+
+class Journey:
+    def __init__(self, args):
+        options = webdriver.ChromeOptions()
+        options.binary_location = args.chromium
+        for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service(args.chromedriver), options=options)
+        self.gateway = args.gateway.rstrip("/")
+        self.artifacts = pathlib.Path(args.artifacts)
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.axe_violations = []
+        self.console = []
+
+    # --- helpers --------------------------------------------------------------------------------
+    def wait(self, what, condition, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                value = condition()
+                if value:
+                    return value
+            except Exception as error:  # noqa: BLE001 - the element may not exist yet
+                last = error
+            time.sleep(0.1)
+        raise Failure(f"timed out waiting for {what}" + (f" ({last})" if last else ""))
+
+    def find(self, xpath):
+        return self.wait(xpath, lambda: next((e for e in self.driver.find_elements(By.XPATH, xpath) if e.is_displayed()), None))
+
+    def button(self, text):
+        return self.find(f'//button[normalize-space()="{text}"]')
+
+    def field(self, label):
+        element = self.find(f'//label[normalize-space()="{label}"]')
+        return self.driver.find_element(By.ID, element.get_attribute("for"))
+
+    def heading(self, text):
+        return self.find(f'//h1[normalize-space()="{text}"]')
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "main").text
+
+    def page(self, name):
+        """Screenshots at both widths, axe on the page, and the token checks."""
+        self.check_no_token_leaks()
+        for width, height in ((1280, 900), (375, 800)):
+            self.driver.set_window_size(width, height)
+            time.sleep(0.2)
+            self.driver.save_screenshot(str(self.artifacts / f"{name}-{width}.png"))
+        self.driver.set_window_size(1280, 900)
+        if Axe is not None:
+            axe = Axe(self.driver)
+            axe.inject()
+            results = axe.run(options={"resultTypes": ["violations"]})
+            serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+            for violation in serious:
+                self.axe_violations.append(f"{name}: {violation['id']} ({violation['impact']}): {violation['help']} "
+                                           f"at {[node['target'] for node in violation['nodes']][:3]}")
+        log(f"page ok: {name}")
+
+    def session_token(self):
+        raw = self.driver.execute_script("return sessionStorage.getItem('contexo.session')")
+        return json.loads(raw)["access_token"] if raw else None
+
+    def check_no_token_leaks(self):
+        token = self.session_token()
+        if token and token in self.driver.current_url:
+            raise Failure("a token is in the URL")
+        stored = self.driver.execute_script("return JSON.stringify(Object.assign({}, localStorage))")
+        if token and token in stored or "access_token" in stored:
+            raise Failure("a token is in localStorage")
+        for entry in self.driver.get_log("browser"):
+            self.console.append(entry)
+            if token and token in entry.get("message", ""):
+                raise Failure("a token was written to the console")
+        if self.driver.execute_script("return window.__xss === 1"):
+            raise Failure("the XSS payload ran")
+
+    def api(self, method, path, body=None, token=None):
+        request = urllib.request.Request(self.gateway + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+        request.add_header("Authorization", f"Bearer {token or self.session_token()}")
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.read()
+
+    # --- the journey ------------------------------------------------------------------------------
+    def run(self):
+        email = f"journey-{uuid.uuid4().hex[:8]}@example.com"
+        password = "correct horse battery"
+        with urllib.request.urlopen(self.gateway + "/app/", timeout=10) as response:
+            policy = response.headers.get("Content-Security-Policy", "")
+        if "script-src 'self'" not in policy or "unsafe-inline" in policy or "unsafe-eval" in policy:
+            raise Failure(f"the dashboard's CSP allows inline or eval'd script: {policy}")
+
+        self.driver.get(self.gateway + "/app/")
+        self.heading("Sign in to Contexo")
+        if "any e-mail and password creates an account" not in self.text():
+            raise Failure("the sign-in page does not say it is a development stand-in")
+        self.page("sign-in")
+        self.find('//a[normalize-space()="Create an account"]').click()
+        self.heading("Create your Contexo account")
+        self.field("E-mail").send_keys(email)
+        self.field("Password").send_keys(password)
+        self.button("Create account").click()
+        self.heading("Home")
+        self.wait("the free plan on Home", lambda: "free" in self.text())
+        self.page("home")
+
+        # A widget whose name is an XSS payload: shown as text everywhere.
+        self.find('//nav//a[normalize-space()="Widgets"]').click()
+        self.heading("Widgets")
+        self.field("Name").send_keys(PAYLOAD)
+        self.field("Allowed domains (one per line)").send_keys("https://shop.example.com")
+        self.button("Create widget").click()
+        self.wait("the widget's page", lambda: self.driver.find_element(By.TAG_NAME, "h1").text == PAYLOAD)
+        self.find('//h2[normalize-space()="Put it on your site"]')
+        self.page("widget-settings")
+        widget_id = self.driver.current_url.split("/widgets/")[1].split("/")[0]
+
+        # Knowledge: a Markdown file and a PDF, uploaded together, both reach "ready".
+        self.find('//nav[@aria-label="Widget"]//a[normalize-space()="Knowledge"]').click()
+        self.find('//h2[normalize-space()="Add knowledge"]')
+        picker = self.driver.find_element(By.CSS_SELECTOR, 'input[type="file"]')
+        docs = sorted((REPO / "demo" / "docs").iterdir())
+        markdown = next(p for p in docs if p.suffix == ".md")
+        pdf = next(p for p in docs if p.suffix == ".pdf")
+        picker.send_keys(f"{markdown}\n{pdf}")
+        self.wait("both documents ready", lambda: self.text().count("ready") >= 2, timeout=90)
+        self.page("knowledge")
+
+        self.find('//nav[@aria-label="Widget"]//a[normalize-space()="Conversations"]').click()
+        self.find('//h2[normalize-space()="Unanswered questions"]')
+        self.page("conversations")
+
+        # Upgrade through the stand-in's checkout page, and back.
+        self.find('//nav//a[normalize-space()="Billing"]').click()
+        self.heading("Billing")
+        self.page("billing")
+        self.button("Choose Starter").click()
+        self.button("Pay (test mode)").click()
+        self.find('//a[normalize-space()="Back to Contexo"]').click()
+        self.heading("Billing")
+        self.wait("the Starter plan without a reload", lambda: "starter · active" in self.text(), timeout=45)
+        self.page("billing-upgraded")
+
+        # Export: the archive holds the PDF's text.
+        self.find('//nav//a[normalize-space()="Account"]').click()
+        self.heading("Account")
+        self.button("Export my data").click()
+        self.wait("the export", lambda: "Done:" in self.text(), timeout=60)
+        self.page("account")
+        started = json.loads(self.api("POST", "/v1/account/export"))
+        archive = self.api("GET", started["download_url"]).decode()
+        pdf_words = os.environ.get("CONTEXO_DASHBOARD_PDF_PHRASE", "")
+        lines = [json.loads(line) for line in archive.splitlines() if line.strip()]
+        chunks = [line["row"] for line in lines if line.get("table") == "ingest.chunks"]
+        pdf_documents = {line["row"]["id"] for line in lines if line.get("table") == "ingest.documents"
+                         and line["row"].get("content_type") == "application/pdf"}
+        if not any(chunk["document_id"] in pdf_documents and len(chunk.get("content", "")) > 20 for chunk in chunks):
+            raise Failure("the export holds no text of the PDF")
+        if pdf_words and pdf_words not in archive:
+            raise Failure(f"the export lacks {pdf_words!r}")
+        if lines[-1].get("record") != "end":
+            raise Failure("the export has no end line")
+        if not any(line.get("table") == "chat.widgets" and line["row"]["id"].lower() == widget_id.lower() for line in lines):
+            raise Failure("the export lacks the widget")
+
+        # Delete the account, typing the e-mail.
+        old_token = self.session_token()
+        self.button("Delete my account").click()
+        confirm = self.field(f"Type {email} to confirm")
+        confirm.send_keys(email)
+        self.find('//dialog//button[normalize-space()="Delete my account"]').click()
+        self.heading("Sign in to Contexo")
+        try:
+            self.api("GET", "/v1/widgets", token=old_token)
+            raise Failure("the deleted account's token still works")
+        except urllib.error.HTTPError as error:
+            if error.code != 401:
+                raise Failure(f"the deleted account's token got {error.code}, not 401") from error
+        self.field("E-mail").send_keys(email)
+        self.field("Password").send_keys(password)
+        self.button("Sign in").click()
+        self.wait("the refused sign-in", lambda: "Wrong e-mail or password." in self.text())
+        self.page("signed-out")
+        self.find('//a[normalize-space()="Create an account"]').click()
+        self.field("E-mail").send_keys(email)
+        self.field("Password").send_keys(password)
+        self.button("Create account").click()
+        self.heading("Home")
+        self.find('//nav//a[normalize-space()="Widgets"]').click()
+        self.wait("an empty account", lambda: "No widget yet" in self.text())
+        self.check_no_token_leaks()
+        if self.axe_violations:
+            raise Failure("axe found serious or critical violations:\n  " + "\n  ".join(self.axe_violations))
+
+    def quit(self):
+        try:
+            self.driver.quit()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--artifacts", default=str(REPO / "test-artifacts" / "dashboard"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    args = parser.parse_args()
+    if Axe is None:
+        log("axe-selenium-python is not installed: the accessibility check is skipped")
+        if os.environ.get("CONTEXO_DASHBOARD_REQUIRE_AXE"):
+            return 1
+    journey = Journey(args)
+    try:
+        journey.run()
+        log("the customer journey passed")
+        return 0
+    except Exception as error:  # noqa: BLE001
+        log(f"FAILED: {error}")
+        traceback.print_exc()
+        try:
+            journey.driver.save_screenshot(str(journey.artifacts / "failure.png"))
+            (journey.artifacts / "failure-page.txt").write_text(journey.driver.find_element(By.TAG_NAME, "body").text)
+        except Exception:  # noqa: BLE001
+            pass
+        return 1
+    finally:
+        (journey.artifacts / "console.json").write_text(json.dumps(journey.console, indent=1))
+        journey.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
