@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Platform
@@ -71,4 +72,42 @@ import TestSupport
             #expect(otherPort == 403, "another port is another origin")
         }
     }
+
+    @Test func thePreviewOnTheGatewaysOwnOriginNeedsThatOriginOnTheAllowList() async throws {
+        let allowed = UUID(), other = UUID()
+        let gatewayPort = NIOLockedValueBox(0)
+        let chat = Router()
+        chat.get("/internal/widgets/{id}/allow-list") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            let domains = id.lowercased() == allowed.uuidString.lowercased()
+                ? #"["http://127.0.0.1:\#(gatewayPort.withLockedValue { $0 })"]"# : #"["https://shop.example"]"#
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"widget_id":"\#(id)","allowed_domains":\#(domains)}"#)))
+        }
+        chat.get("/widget/v1/widgets/{id}") { _, _ in "ok" }
+        try await withLiveServer(chat) { chatPort in
+            let app = try await GatewayTests().gateway(upstreamPort: chatPort)
+            try await app.test(.live) { client in
+                let port = client.port ?? 0
+                gatewayPort.withLockedValue { $0 = port }
+                func status(_ widget: UUID, headers: [(String, String)]) async throws -> UInt {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/widget/v1/widgets/\(widget)")
+                    for (name, value) in headers { request.headers.add(name: name, value: value) }
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    _ = try await response.body.collect(upTo: 1 << 16)
+                    return response.status.code
+                }
+                // A same-origin GET carries no Origin, only Sec-Fetch-Site, which pages cannot forge.
+                let sameOrigin = try await status(other, headers: [("Sec-Fetch-Site", "same-origin")])
+                let noOrigin = try await status(other, headers: [])
+                let crossSite = try await status(other, headers: [("Sec-Fetch-Site", "cross-site")])
+                #expect(sameOrigin == 403 && noOrigin == 403 && crossSite == 403, "the gateway's origin is not on that list")
+                let preview = try await status(allowed, headers: [("Sec-Fetch-Site", "same-origin")])
+                let previewWithoutFetchMetadata = try await status(allowed, headers: [])
+                #expect(preview == 200, "the dashboard's preview, once its origin is allowed")
+                #expect(previewWithoutFetchMetadata == 403)
+            }
+        }
+    }
 }
+

@@ -40,7 +40,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
 <section class="p" id="p" role="dialog" aria-modal="false" aria-labelledby="t" hidden>
 <div class="h"><h2 id="t"></h2><button class="x" type="button" aria-label="Close chat">\u00d7</button></div>
 <div class="g" role="log" aria-live="polite"></div><p class="n" role="status"></p>
-<form class="f"><label class="v" for="q">Your question</label><textarea id="q" rows="1" maxlength="2000" placeholder="Ask a question"></textarea>
+<form class="f"><label class="v" for="q">Your question</label><textarea id="q" rows="1" maxlength="2000" placeholder="Ask a question" aria-label="Your question"></textarea>
 <button type="submit">Send</button></form></section></div>`;
   const $ = (s) => root.querySelector(s);
   const [launcher, panel, title, log, note, form, input, sendButton, closer] =

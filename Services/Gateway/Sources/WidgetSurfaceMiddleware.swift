@@ -41,7 +41,7 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
             return response
         }
         guard let widget = UUID(uuidString: String(idText)) else { throw Problem.notFound("No such widget.") }
-        guard let origin = request.headers[.origin] else {
+        guard let origin = request.headers[.origin] ?? Self.sameOrigin(of: request) else {
             throw Self.refused("Widget requests must come from a browser page on one of the widget's domains (no Origin header).")
         }
         guard case .allowed(let allowList) = try await allowLists.lookup(widget, requestID: context.requestID) else {
@@ -68,6 +68,17 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
         }
         CORSHeaders.allow(&response, origin: origin)
         return response
+    }
+
+    /// A browser sends no `Origin` on a same-origin GET (the dashboard's preview of a widget, served
+    /// by the gateway itself), but says `Sec-Fetch-Site: same-origin`: the page's origin is then this
+    /// host's, and it must be on the widget's allow-list like any other.
+    static func sameOrigin(of request: Request) -> String? {
+        guard request.headers[HTTPField.Name("Sec-Fetch-Site")!] == "same-origin", let authority = request.head.authority else {
+            return nil
+        }
+        let scheme = request.head.scheme ?? (authority.hasPrefix("127.0.0.1") || authority.hasPrefix("localhost") ? "http" : "https")
+        return "\(scheme)://\(authority)"
     }
 
     static func refused(_ detail: String) -> Problem {

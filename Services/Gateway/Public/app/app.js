@@ -35,6 +35,10 @@ async function route() {
     const current = hash.startsWith(`#/${link.dataset.nav}`);
     if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
+  // A widget previewed on one page does not follow the customer to the next.
+  if (!/^#\/widgets\/[^/]+(\/settings)?$/.test(hash)) {
+    for (const element of document.querySelectorAll('contexo-widget, script[data-widget-id]')) element.remove();
+  }
   render(main, h('p.loading', {}, 'Loading…'));
   try {
     await match[1]()(main, parameters, settings);

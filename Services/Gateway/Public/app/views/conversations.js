@@ -30,11 +30,11 @@ export async function conversationsPanel(panel, widget) {
     render(transcript, h('h2', { id: 'transcript-title' }, 'Transcript'),
       h('ol.transcript', {}, messages.map((message) => h(`li.${message.role}`, {},
         h('div.who', {}, message.role === 'visitor' ? 'Visitor' : 'Assistant', ' · ', when(message.created_at)),
-        h('div.text', {}, message.content),
+        h('div.text', {}, message.text),
         message.citations?.length ? h('ol.citations', {}, message.citations.map((citation) => h('li', {},
           citation.source_url ? h('a', { href: citation.source_url, rel: 'noopener noreferrer', target: '_blank' }, citation.title)
             : `${citation.title}${citation.page ? `, page ${citation.page}` : ''}`))) : null,
-        message.unanswered ? h('p.hint', {}, 'The documents had no answer to this.') : null))));
+        message.unanswered && message.role === 'visitor' ? h('p.hint', {}, 'The documents had no answer to this.') : null))));
     transcript.hidden = false;
     transcript.querySelector('h2').focus?.();
   }
@@ -61,7 +61,7 @@ export async function conversationsPanel(panel, widget) {
         state.textContent = 'Added; indexing…';
         for (let attempt = 0; attempt < 60; attempt++) {
           const current = await api('GET', `/documents/${document.id}`);
-          if (current.status === 'ready') { state.textContent = 'Ready: the widget answers this question from now on.'; toast('Answer added.'); return; }
+          if (current.status === 'ready') { state.textContent = 'Ready. Asking the question again…'; await reAsk(question.question, state); return; }
           if (current.status === 'failed') { state.textContent = `Could not index it: ${current.failure_reason}`; return; }
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
@@ -69,6 +69,29 @@ export async function conversationsPanel(panel, widget) {
     });
     return h('li', {}, h('p.question', {}, question.question), h('p.hint', {}, when(question.asked_at)),
       h('button', { type: 'button', onclick: () => { form.hidden = false; answer.focus(); } }, 'Write the answer'), form);
+  }
+
+  /** Asks `text` as a visitor would (the visitor API, from this page's origin) and shows the answer. */
+  async function reAsk(text, state) {
+    const headers = { 'Content-Type': 'application/json' };
+    const base = `/widget/v1/widgets/${widget.id}`;
+    try {
+      const opened = await fetch(`${base}/sessions`, { method: 'POST', headers, body: '{}' });
+      if (opened.status === 403) {
+        state.textContent = `Added and ready. To re-ask it here, allow this dashboard (${location.origin}) in the widget's settings.`;
+        return;
+      }
+      if (!opened.ok) throw new Error(`the widget answered ${opened.status}`);
+      const { token } = await opened.json();
+      const asked = await fetch(`${base}/messages`, { method: 'POST', headers: { ...headers, 'X-Contexo-Session': token }, body: JSON.stringify({ message: text }) });
+      if (!asked.ok) throw new Error(`the widget answered ${asked.status}`);
+      const reply = await asked.json();
+      render(state, reply.unanswered ? 'Asked again: still no answer in the documents. ' : 'Answered now: ',
+        h('q.answer', {}, reply.text));
+      toast(reply.unanswered ? 'Still unanswered.' : 'Answered now.');
+    } catch (error) {
+      state.textContent = `Added and ready, but asking again failed: ${error.message}`;
+    }
   }
 
   listSection.append(list, more);

@@ -142,5 +142,30 @@ function settingsPanel(panel, widget) {
         location.hash = '#/widgets';
       },
     }, 'Delete widget'));
-  render(panel, form, embed, danger);
+  render(panel, form, embed, previewSection(widget), danger);
+}
+
+/** The real widget.js against the real API, on this page: the dashboard's origin must be allowed. */
+function previewSection(widget) {
+  const section = h('section.card', { 'aria-labelledby': 'preview-title' }, h('h2', { id: 'preview-title' }, 'Try it'));
+  const allowed = (widget.allowed_domains || []).some((domain) => domain.replace(/\/$/, '') === location.origin);
+  function start() {
+    if (!document.querySelector(`script[data-widget-id="${widget.id}"]`)) {
+      document.body.append(h('script', { src: '/widget.js', 'data-widget-id': widget.id, async: true }));
+    }
+    render(section, h('h2', { id: 'preview-title' }, 'Try it'),
+      h('p', {}, 'The widget is live on this page (bottom right), answering from this widget’s documents. Conversations here count like any other.'));
+  }
+  if (allowed) { start(); return section; }
+  section.append(h('p', {}, `To try the widget here, this dashboard (${location.origin}) must be one of its allowed domains.`),
+    h('button', {
+      type: 'button',
+      onclick: async () => {
+        const saved = await api('PATCH', `/widgets/${widget.id}`, { allowed_domains: [...(widget.allowed_domains || []), location.origin] });
+        Object.assign(widget, saved);
+        toast('This dashboard may now show the widget.');
+        start();
+      },
+    }, 'Allow this dashboard and try it'));
+  return section;
 }
