@@ -290,6 +290,20 @@ class Journey:
         self.find('//nav//a[normalize-space()="Widgets"]').click()
         self.wait("an empty account", lambda: "No widget yet" in self.text())
         self.check_no_token_leaks()
+
+        # Sign out everywhere, then in with Google (PKCE through the stand-in's consent page): the
+        # one-time code leaves the URL at once, and no token ever enters it.
+        self.find('//nav//a[normalize-space()="Account"]').click()
+        self.button("Sign out everywhere").click()
+        self.heading("Sign in to Contexo")
+        self.button("Continue with Google").click()
+        self.find('//h1[normalize-space()="Choose an account"]')
+        self.driver.find_element(By.ID, "email").send_keys(f"google-{email}")
+        self.find('//button[normalize-space()="Continue"]').click()
+        self.heading("Home")
+        if "code=" in self.driver.current_url:
+            raise Failure(f"the OAuth code stayed in the URL: {self.driver.current_url}")
+        self.check_no_token_leaks()
         if self.axe_violations:
             raise Failure("axe found serious or critical violations:\n  " + "\n  ".join(self.axe_violations))
 

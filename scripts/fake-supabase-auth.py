@@ -60,6 +60,8 @@ class Store:
         self.sessions = {}       # session id -> {"user_id", "active_token"}
         self.refresh_tokens = {}  # token -> {"session_id", "parent", "revoked", "spent_at"}
         self.faults = []
+        self.flows = {}          # OAuth state -> {redirect_to, challenge, method}
+        self.codes = {}          # PKCE auth code -> {user_id, challenge, method, created}
         if path and os.path.exists(path):
             with open(path) as handle:
                 saved = json.load(handle)
@@ -161,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         return path[len("/auth/v1"):] or "/", parse_qs(parts.query)
 
     def check_apikey(self, path):
-        if path in ("/authorize", "/callback", "/verify"):
+        if path in ("/authorize", "/callback", "/verify", "/__fake/google"):
             return True
         key = self.headers.get("apikey")
         if key is None:
@@ -204,6 +206,24 @@ class Handler(BaseHTTPRequestHandler):
         access, expires_at = self.mint_access_token(user, session_id, method)
         return {"access_token": access, "token_type": "bearer", "expires_in": self.config.token_lifetime,
                 "expires_at": expires_at, "refresh_token": refresh_token, "user": public_user(user)}
+
+    def new_user(self, email, password, metadata, provider="email"):
+        """Creates a confirmed user (caller holds the lock)."""
+        stamp = now_iso()
+        user_id = str(uuid.uuid4())
+        user = {
+            "id": user_id, "aud": "authenticated", "role": "authenticated", "email": email, "phone": "",
+            "email_confirmed_at": stamp, "confirmed_at": stamp,
+            "app_metadata": {"provider": provider, "providers": [provider]},
+            "user_metadata": metadata,
+            "identities": [{"identity_id": str(uuid.uuid4()), "id": user_id, "user_id": user_id,
+                            "identity_data": {"email": email, "sub": user_id}, "provider": provider, "email": email,
+                            "last_sign_in_at": stamp, "created_at": stamp, "updated_at": stamp}],
+            "created_at": stamp, "updated_at": stamp, "is_anonymous": False,
+            "password_hash": hash_password(password) if password else None,
+        }
+        self.store.users[user_id] = user
+        return user
 
     def new_session(self, user, method):
         session_id = str(uuid.uuid4())
@@ -278,6 +298,8 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", "/logout"): self.logout,
             ("GET", "/settings"): self.settings,
             ("POST", "/recover"): self.recover,
+            ("GET", "/authorize"): self.authorize,
+            ("POST", "/__fake/google"): self.google_consent,
         }.get((method, path))
         if handler:
             return handler(query)
@@ -298,10 +320,81 @@ class Handler(BaseHTTPRequestHandler):
 
     def settings(self, _query):
         self.send_json(200, {
-            "external": {"email": True, "google": False, "apple": False, "github": False, "anonymous_users": False,
+            "external": {"email": True, "google": True, "apple": False, "github": False, "anonymous_users": False,
                          "phone": False},
             "disable_signup": False, "mailer_autoconfirm": True, "phone_autoconfirm": False, "sms_provider": "",
             "saml_enabled": False, "saml_private_key_next_configured": False, "passkeys_enabled": False})
+
+    # --- Google OAuth with PKCE (A.5): a local consent page stands in for Google ------------------
+    def authorize(self, query):
+        provider = (query.get("provider") or [""])[0]
+        redirect_to = (query.get("redirect_to") or [""])[0]
+        challenge = (query.get("code_challenge") or [""])[0]
+        method = (query.get("code_challenge_method") or ["s256"])[0].lower()
+        if provider != "google":
+            return self.error(400, "validation_failed", f"Unsupported provider: {provider}")
+        if not redirect_to.startswith(("http://", "https://")):
+            return self.error(400, "validation_failed", "redirect_to must be an http(s) URL")
+        if challenge and not (43 <= len(challenge) <= 128 and re.match(r"^[A-Za-z0-9._~-]+$", challenge)):
+            return self.error(400, "validation_failed", "code challenge must be 43 to 128 characters")
+        state = secrets.token_urlsafe(16)
+        with self.store.lock:
+            self.store.flows[state] = {"redirect_to": redirect_to, "challenge": challenge, "method": method}
+        page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in with Google (stand-in)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font:16px system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem">
+<p style="background:#fef3c7;padding:.5rem">Google stand-in (development): no Google account is involved.</p>
+<h1>Choose an account</h1>
+<form method="post" action="/auth/v1/__fake/google">
+<input type="hidden" name="state" value="{state}">
+<label for="email">E-mail</label><br><input id="email" name="email" type="email" required style="width:100%;padding:.5rem">
+<p><button type="submit" style="padding:.5rem 1rem">Continue</button></p></form></body></html>""".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def google_consent(self, _query):
+        form = parse_qs(self.raw_body.decode(errors="replace"))
+        state = (form.get("state") or [""])[0]
+        email = (form.get("email") or [""])[0].strip().lower()
+        with self.store.lock:
+            flow = self.store.flows.pop(state, None)
+            if not flow or not EMAIL_RE.match(email):
+                return self.error(400, "validation_failed", "unknown sign-in attempt or invalid e-mail")
+            user = self.store.user_by_email(email) or self.new_user(email, None, {}, provider="google")
+            code = str(uuid.uuid4())
+            self.store.codes[code] = {"user_id": user["id"], "challenge": flow["challenge"], "method": flow["method"],
+                                      "created": time.time()}
+            self.store.save()
+        separator = "&" if "?" in flow["redirect_to"].split("#")[0] else "?"
+        target = flow["redirect_to"].split("#")[0] + f"{separator}code={code}"
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def pkce_grant(self, body):
+        code, verifier = body.get("auth_code"), body.get("code_verifier")
+        if not isinstance(code, str) or not isinstance(verifier, str) or not code or not verifier:
+            return self.error(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty")
+        with self.store.lock:
+            flow = self.store.codes.pop(code, None)
+            if not flow:
+                return self.error(404, "flow_state_not_found", "invalid flow state, no valid flow state found")
+            if time.time() - flow["created"] > 300:
+                return self.error(422, "flow_state_expired", "flow state has expired")
+            expected = flow["challenge"]
+            actual = verifier if flow["method"] == "plain" else b64url(hashlib.sha256(verifier.encode()).digest())
+            if not hmac.compare_digest(actual, expected):
+                return self.error(400, "bad_code_verifier", "code challenge does not match previously saved code verifier")
+            user = self.store.users.get(flow["user_id"])
+            if not user:
+                return self.error(404, "flow_state_not_found", "invalid flow state, no valid flow state found")
+            response = self.new_session(user, "oauth")
+            self.store.save()
+        self.send_json(200, response)
 
     def recover(self, _query):
         """Same answer for known and unknown addresses; no mail leaves this machine."""
@@ -336,21 +429,8 @@ class Handler(BaseHTTPRequestHandler):
         with self.store.lock:
             if self.store.user_by_email(email):
                 return self.error(422, "user_already_exists", "User already registered")
-            stamp = now_iso()
-            user_id = str(uuid.uuid4())
             metadata = body.get("data") if isinstance(body.get("data"), dict) else {}
-            user = {
-                "id": user_id, "aud": "authenticated", "role": "authenticated", "email": email, "phone": "",
-                "email_confirmed_at": stamp, "confirmed_at": stamp,
-                "app_metadata": {"provider": "email", "providers": ["email"]},
-                "user_metadata": metadata,
-                "identities": [{"identity_id": str(uuid.uuid4()), "id": user_id, "user_id": user_id,
-                                "identity_data": {"email": email, "sub": user_id}, "provider": "email", "email": email,
-                                "last_sign_in_at": stamp, "created_at": stamp, "updated_at": stamp}],
-                "created_at": stamp, "updated_at": stamp, "is_anonymous": False,
-                "password_hash": hash_password(password),
-            }
-            self.store.users[user_id] = user
+            user = self.new_user(email, password, metadata)
             response = self.new_session(user, "password")
             self.store.save()
         self.send_json(200, response)
@@ -364,6 +444,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.password_grant(body)
         if grant == "refresh_token":
             return self.refresh_grant(body)
+        if grant == "pkce":
+            return self.pkce_grant(body)
         self.error(400, "invalid_credentials", "unsupported_grant_type")
 
     def password_grant(self, body):
@@ -371,7 +453,8 @@ class Handler(BaseHTTPRequestHandler):
         password = body.get("password")
         with self.store.lock:
             user = self.store.user_by_email(email)
-            if not user or not isinstance(password, str) or not check_password(password, user["password_hash"]):
+            if not user or not isinstance(password, str) or not user.get("password_hash") \
+                    or not check_password(password, user["password_hash"]):
                 return self.error(400, "invalid_credentials", "Invalid login credentials")
             response = self.new_session(user, "password")
             self.store.save()

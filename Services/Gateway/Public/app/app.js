@@ -58,7 +58,19 @@ async function start() {
   }
   auth.configure(settings);
   apiClient.configure(settings);
+  let notice = '';
+  try {
+    await auth.completeRedirect();
+  } catch (error) {
+    notice = error.message;
+  }
   auth.onChange((value) => { if (!value) route(); });
+  if (notice && !auth.session()) {
+    document.getElementById('top').hidden = true;
+    signInView(main, settings, 'signin', notice);
+    window.addEventListener('hashchange', route);
+    return;
+  }
   window.addEventListener('hashchange', route);
   await route();
 }

@@ -98,6 +98,44 @@ export async function signOut() {
 
 export function forget() { save(null); }
 
+// --- Google with PKCE (no token ever in a URL: only a one-time code, exchanged and removed) ------
+const VERIFIER = 'contexo.pkce';
+
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Leaves for the provider's consent page; it comes back to /app/?code=… */
+export async function signInWithGoogle() {
+  const random = crypto.getRandomValues(new Uint8Array(56));
+  const verifier = Array.from(random, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(VERIFIER, verifier);
+  const query = new URLSearchParams({
+    provider: 'google', redirect_to: `${location.origin}/app/`, code_challenge: challenge, code_challenge_method: 's256',
+  });
+  location.assign(`${config.auth.url.replace(/\/$/, '')}/authorize?${query}`);
+}
+
+/** Back from the provider: exchanges ?code= for a session and takes the code out of the URL. */
+export async function completeRedirect() {
+  const query = new URLSearchParams(location.search);
+  const code = query.get('code');
+  const failure = query.get('error_description') || query.get('error');
+  if (!code && !failure) return null;
+  history.replaceState(null, '', `${location.pathname}#/home`);
+  if (failure) throw new AuthError(query.get('error_code') || 'oauth', failure, 400);
+  const verifier = sessionStorage.getItem(VERIFIER);
+  sessionStorage.removeItem(VERIFIER);
+  if (!verifier) throw new AuthError('bad_code_verifier', 'The sign-in started in another tab or expired. Try again.', 400);
+  return adopt(await call('/token?grant_type=pkce', { body: { auth_code: code, code_verifier: verifier } }));
+}
+
+/** Which providers the project has turned on (GET /settings). */
+export async function providers() {
+  try { return (await call('/settings', { method: 'GET' }))?.external || {}; } catch { return {}; }
+}
+
 // Refresh 90 seconds before the access token expires, as supabase-js does.
 function schedule() {
   clearTimeout(refreshTimer);

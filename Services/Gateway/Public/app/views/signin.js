@@ -52,4 +52,14 @@ export function signInView(main, settings, mode = 'signin', notice = '') {
   });
   render(main, form);
   email.focus();
+  if (mode === 'signin' && settings?.auth) {
+    auth.providers().then((external) => {
+      if (!external.google || !form.isConnected) return;
+      const google = h('button', {
+        type: 'button',
+        onclick: () => auth.signInWithGoogle().catch((error) => { message.textContent = error.message; }),
+      }, 'Continue with Google');
+      form.querySelector('.switch').before(h('p.or', {}, 'or'), google);
+    });
+  }
 }
