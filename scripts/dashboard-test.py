@@ -173,6 +173,15 @@ class Journey:
 
         self.driver.get(self.gateway + "/app/")
         self.heading("Sign in to Contexo")
+        # The first load: bytes over the wire (every file, config included) and the time until the
+        # sign-in form is on screen and focused, from the navigation's start.
+        load = self.driver.execute_script("""
+            const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+            return { bytes: entries.reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0),
+                     files: entries.length, ready: Math.round(performance.now()) };""")
+        log(f"first load: {load['bytes']} bytes in {load['files']} requests; sign-in form ready after {load['ready']} ms")
+        if load["bytes"] > 100_000:
+            raise Failure(f"the first load transferred {load['bytes']} bytes (more than 100 KB)")
         if "any e-mail and password creates an account" not in self.text():
             raise Failure("the sign-in page does not say it is a development stand-in")
         self.page("sign-in")
