@@ -16,10 +16,13 @@ Usage: scripts/dashboard-test.py --gateway http://127.0.0.1:8080 [--artifacts DI
 """
 
 import argparse
+import functools
+import http.server
 import json
 import os
 import pathlib
 import sys
+import threading
 import time
 import traceback
 import urllib.error
@@ -136,6 +139,26 @@ class Journey:
         answer = self.wait("the widget's answer", finished, timeout=60)
         return answer.get_attribute("data-status"), answer.text
 
+    def foreign_origin_is_refused(self):
+        token = self.session_token()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+            http.server.SimpleHTTPRequestHandler, directory=str(self.artifacts)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        here = self.driver.current_url
+        try:
+            self.driver.get(f"http://127.0.0.1:{server.server_address[1]}/")
+            outcome = self.driver.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                fetch(arguments[0] + '/v1/widgets', { headers: { Authorization: 'Bearer ' + arguments[1] } })
+                  .then((response) => done('answered ' + response.status), (error) => done('blocked: ' + error));""",
+                self.gateway, token)
+        finally:
+            server.shutdown()
+        if not outcome.startswith("blocked"):
+            raise Failure(f"a page on another origin read the API with the customer's token: {outcome}")
+        self.driver.get(here)
+        self.wait("the dashboard again", lambda: self.driver.find_element(By.TAG_NAME, "h1").is_displayed())
+
     def session_token(self):
         raw = self.driver.execute_script("return sessionStorage.getItem('contexo.session')")
         return json.loads(raw)["access_token"] if raw else None
@@ -239,6 +262,12 @@ class Journey:
         self.button("Add to the knowledge").click()
         self.wait("the re-asked question answered", lambda: "Answered now:" in self.text(), timeout=90)
         self.page("unanswered-answered")
+        # The answer became a document whose title holds the visitor's payload: text there too.
+        self.find('//nav[@aria-label="Widget"]//a[normalize-space()="Knowledge"]').click()
+        self.wait("the answer's document, titled with the question as text", lambda: f"Answer: {STRAY}" in self.text())
+
+        # A page on another origin cannot use the customer's token against the API (CORS).
+        self.foreign_origin_is_refused()
 
         # Upgrade through the stand-in's checkout page, and back.
         self.find('//nav//a[normalize-space()="Billing"]').click()
