@@ -7,7 +7,8 @@ import Platform
 /// `GET /app/config.json`: what the dashboard needs before anyone signs in — where to sign in
 /// (Supabase Auth's URL and the project's public key), where the API is, and whether this is a
 /// development stack (whose sign-in page then says that any e-mail and password creates an account).
-/// Public by design: nothing in it is a secret.
+/// Public by design: nothing in it is a secret, so any origin may read it (a dashboard hosted on
+/// another origin starts here).
 struct DashboardConfigRoute {
     let body: ByteBuffer
 
@@ -29,6 +30,8 @@ struct DashboardConfigRoute {
             var headers = HTTPFields()
             headers[.contentType] = "application/json; charset=utf-8"
             headers[.cacheControl] = "no-cache"
+            // Public by design, and read by the dashboard wherever it is hosted.
+            headers[.accessControlAllowOrigin] = "*"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         }
     }

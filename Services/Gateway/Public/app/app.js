@@ -10,6 +10,11 @@ import { billingView } from './views/billing.js';
 import { accountView } from './views/account.js';
 
 const main = document.getElementById('main');
+
+/** The gateway's origin: this page's, unless the page says otherwise (hosted on another origin). */
+export function apiOrigin() {
+  return (document.querySelector('meta[name="contexo-api"]')?.content || '').replace(/\/+$/, '');
+}
 let settings = null;
 
 const routes = [
@@ -52,7 +57,7 @@ async function route() {
 
 async function start() {
   try {
-    settings = await (await fetch('/app/config.json')).json();
+    settings = await (await fetch(`${apiOrigin()}/app/config.json`)).json();
   } catch {
     settings = { api_base: '/v1', auth: null, environment: 'production' };
   }

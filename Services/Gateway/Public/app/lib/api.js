@@ -11,7 +11,13 @@ export class ApiError extends Error {
 }
 
 let base = '/v1';
-export function configure(settings) { base = settings.api_base || '/v1'; }
+export function configure(settings) {
+  const origin = (document.querySelector('meta[name="contexo-api"]')?.content || '').replace(/\/+$/, '');
+  base = origin + (settings.api_base || '/v1');
+}
+
+/** The gateway's origin ('' when it is this page's). */
+export function gatewayOrigin() { return base.replace(/\/v1$/, ''); }
 
 async function send(method, path, body, headers) {
   const token = auth.session()?.access_token;

@@ -112,7 +112,7 @@ export async function signInWithGoogle() {
   const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
   sessionStorage.setItem(VERIFIER, verifier);
   const query = new URLSearchParams({
-    provider: 'google', redirect_to: `${location.origin}/app/`, code_challenge: challenge, code_challenge_method: 's256',
+    provider: 'google', redirect_to: `${location.origin}${location.pathname}`, code_challenge: challenge, code_challenge_method: 's256',
   });
   location.assign(`${config.auth.url.replace(/\/$/, '')}/authorize?${query}`);
 }

@@ -1,7 +1,7 @@
 // One widget's conversations, newest first and paged; a transcript with the citations the visitor
 // saw; the questions the documents could not answer, each with a way to write the answer into
 // the widget's knowledge.
-import { api } from '../lib/api.js';
+import { api, gatewayOrigin } from '../lib/api.js';
 import { h, render, field, when, toast } from '../lib/dom.js';
 
 export async function conversationsPanel(panel, widget) {
@@ -74,7 +74,7 @@ export async function conversationsPanel(panel, widget) {
   /** Asks `text` as a visitor would (the visitor API, from this page's origin) and shows the answer. */
   async function reAsk(text, state) {
     const headers = { 'Content-Type': 'application/json' };
-    const base = `/widget/v1/widgets/${widget.id}`;
+    const base = `${gatewayOrigin()}/widget/v1/widgets/${widget.id}`;
     try {
       const opened = await fetch(`${base}/sessions`, { method: 'POST', headers, body: '{}' });
       if (opened.status === 403) {

@@ -1,5 +1,5 @@
 // Widgets: the list and a new one; one widget's settings, embed snippet, knowledge and conversations.
-import { api } from '../lib/api.js';
+import { api, gatewayOrigin } from '../lib/api.js';
 import { h, render, field, toast, confirmDialog } from '../lib/dom.js';
 import { knowledgePanel } from './knowledge.js';
 import { conversationsPanel } from './conversations.js';
@@ -121,7 +121,7 @@ function settingsPanel(panel, widget) {
       problem.textContent = error.message;
     }
   });
-  const snippet = `<script src="${location.origin}/widget.js" data-widget-id="${widget.id}" async></script>`;
+  const snippet = `<script src="${gatewayOrigin() || location.origin}/widget.js" data-widget-id="${widget.id}" async></script>`;
   const code = h('pre.snippet', {}, h('code', {}, snippet));
   const embed = h('section.card', { 'aria-labelledby': 'embed-title' }, h('h2', { id: 'embed-title' }, 'Put it on your site'),
     h('p', {}, 'Paste this tag into the pages of an allowed domain:'), code,
@@ -151,7 +151,7 @@ function previewSection(widget) {
   const allowed = (widget.allowed_domains || []).some((domain) => domain.replace(/\/$/, '') === location.origin);
   function start() {
     if (!document.querySelector(`script[data-widget-id="${widget.id}"]`)) {
-      document.body.append(h('script', { src: '/widget.js', 'data-widget-id': widget.id, async: true }));
+      document.body.append(h('script', { src: `${gatewayOrigin()}/widget.js`, 'data-widget-id': widget.id, async: true }));
     }
     render(section, h('h2', { id: 'preview-title' }, 'Try it'),
       h('p', {}, 'The widget is live on this page (bottom right), answering from this widget’s documents. Conversations here count like any other.'));
