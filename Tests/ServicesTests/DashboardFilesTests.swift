@@ -35,6 +35,9 @@ import TestSupport
             #expect(script == "text/javascript; charset=utf-8")
             let missing = try await client.execute(uri: "/app/secrets.env", method: .get) { $0.status }
             #expect(missing == .notFound)
+            // The start-up settings are public, for a dashboard hosted on another origin too.
+            let shared = try await client.execute(uri: "/app/config.json", method: .get) { $0.headers[.accessControlAllowOrigin] }
+            #expect(shared == "*")
             // Everything else keeps Helmet's policy.
             let openAPI = try await client.execute(uri: "/openapi.json", method: .get) { $0.headers[SecurityHeadersMiddleware.policyHeader] }
             #expect(openAPI == SecurityHeadersMiddleware.headers[0].1)
