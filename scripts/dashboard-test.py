@@ -33,6 +33,7 @@ try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 except ImportError:
     sys.exit("dashboard-test: selenium is not installed; apt-get install -y chromium chromium-driver python3-selenium")
 try:
@@ -159,6 +160,19 @@ class Journey:
         self.driver.get(here)
         self.wait("the dashboard again", lambda: self.driver.find_element(By.TAG_NAME, "h1").is_displayed())
 
+    def tab_to(self, text, presses=40):
+        """Presses Tab until the element named `text` has the focus (with a visible outline)."""
+        body = self.driver.find_element(By.TAG_NAME, "body")
+        for _ in range(presses):
+            focused = self.driver.switch_to.active_element
+            if focused.text.strip() == text:
+                outline = self.driver.execute_script("return getComputedStyle(arguments[0]).outlineStyle", focused)
+                if outline in ("none", ""):
+                    raise Failure(f"{text!r} has the focus but no visible outline")
+                return focused
+            (focused if focused.tag_name != "html" else body).send_keys(Keys.TAB)
+        raise Failure(f"{text!r} cannot be reached with Tab")
+
     def session_token(self):
         raw = self.driver.execute_script("return sessionStorage.getItem('contexo.session')")
         return json.loads(raw)["access_token"] if raw else None
@@ -208,14 +222,21 @@ class Journey:
         if "any e-mail and password creates an account" not in self.text():
             raise Failure("the sign-in page does not say it is a development stand-in")
         self.page("sign-in")
-        self.find('//a[normalize-space()="Create an account"]').click()
+        # Keyboard only, from here to Home and on to Widgets: Tab to the link, Enter, type, Tab, Enter.
+        self.tab_to("Create an account").send_keys(Keys.ENTER)
         self.heading("Create your Contexo account")
-        self.field("E-mail").send_keys(email)
-        self.field("Password").send_keys(password)
-        self.button("Create account").click()
+        focused = self.driver.switch_to.active_element
+        if focused.get_attribute("type") != "email":
+            raise Failure("the sign-up form does not start with the e-mail field focused")
+        focused.send_keys(email, Keys.TAB)
+        self.driver.switch_to.active_element.send_keys(password, Keys.ENTER)
         self.heading("Home")
         self.wait("the free plan on Home", lambda: "free" in self.text())
         self.page("home")
+        self.tab_to("Widgets").send_keys(Keys.ENTER)
+        self.heading("Widgets")
+        self.find('//nav//a[normalize-space()="Home"]').click()
+        self.heading("Home")
 
         # A widget whose name is an XSS payload: shown as text everywhere.
         self.find('//nav//a[normalize-space()="Widgets"]').click()
