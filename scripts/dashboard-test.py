@@ -56,6 +56,13 @@ class Failure(Exception):
     pass
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the foreign page without logging every request."""
+
+    def log_message(self, *args):
+        pass
+
+
 class Journey:
     def __init__(self, args):
         options = webdriver.ChromeOptions()
@@ -142,8 +149,7 @@ class Journey:
 
     def foreign_origin_is_refused(self):
         token = self.session_token()
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
-            http.server.SimpleHTTPRequestHandler, directory=str(self.artifacts)))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(self.artifacts)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         here = self.driver.current_url
         try:

@@ -1,7 +1,7 @@
 import Foundation
 import Platform
 
-/// Billing's configuration, read from the environment (see the README's configuration table).
+/// Billing's configuration, read from the environment (see docs/configuration.md).
 public struct BillingConfiguration: ContexoServiceConfiguration {
     public static let defaultPort = 8083
     public var service: ServiceConfiguration

@@ -1,7 +1,7 @@
 import Foundation
 import Platform
 
-/// Chat's configuration, read from the environment (see the README's configuration table).
+/// Chat's configuration, read from the environment (see docs/configuration.md).
 public struct ChatConfiguration: ContexoServiceConfiguration {
     public static let defaultPort = 8081
     public var service: ServiceConfiguration

@@ -1,7 +1,7 @@
 import Foundation
 import Platform
 
-/// Ingest's configuration, read from the environment (see the README's configuration table).
+/// Ingest's configuration, read from the environment (see docs/configuration.md).
 public struct IngestConfiguration: ContexoServiceConfiguration {
     public static let defaultPort = 8082
     public var service: ServiceConfiguration
