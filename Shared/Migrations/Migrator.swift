@@ -11,7 +11,7 @@ public struct Migrator: Sendable {
     public let admin: DatabaseURL
     public let roles: [ServiceRole]
     public let migrations: [String: [MigrationFile]]
-    private let logger: Logger
+    let logger: Logger
 
     public init(admin: DatabaseURL, roles: [ServiceRole], migrations: [String: [MigrationFile]], logger: Logger) {
         self.admin = admin

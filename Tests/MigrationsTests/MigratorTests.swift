@@ -56,6 +56,26 @@ import TestSupport
             current: migrations["chat"]![0].checksum)) { try await edited.run() }
     }
 
+    @Test func statusSaysWhatIsAppliedPendingOrChangedAndChangesNothing() async throws {
+        let database = try await TestDatabase.make(empty: true)
+        defer { Task { await database.drop() } }
+        let stack = database.stack
+        var migrations = try repositoryMigrations(stack)
+        let total = migrations.values.map(\.count).reduce(0, +)
+        let fresh = try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status()
+        #expect(fresh.count == total && fresh.allSatisfy { $0.state == .pending }, "a fresh database: everything pending")
+        #expect(try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status() == fresh,
+                "asking changed nothing")
+        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, logger: logger).run()
+        migrations["chat"]!.append(MigrationFile(service: "chat", version: "9999_next", sql: "SELECT 1;"))
+        let original = try #require(migrations["ingest"]?.first)
+        migrations["ingest"]![0] = MigrationFile(service: "ingest", version: original.version, sql: original.sql + "\n-- edited\n")
+        let states = try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status()
+        #expect(states.filter { $0.state == .pending }.map(\.description) == ["chat/9999_next pending"])
+        #expect(states.filter { $0.state == .changed }.map(\.description) == ["ingest/\(original.version) changed"])
+        #expect(states.filter { $0.state == .applied }.count == total - 1)
+    }
+
     @Test func aFailingMigrationLeavesNothingBehind() async throws {
         let database = try await TestDatabase.make(empty: true)
         defer { Task { await database.drop() } }

@@ -1,5 +1,6 @@
 import Foundation
 import Platform
+import Synchronization
 
 /// A real service executable started by a test, with its output captured to a file.
 public final class ServiceProcess: @unchecked Sendable {
@@ -40,8 +41,39 @@ public final class ServiceProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// A free TCP port on 127.0.0.1 (bound to port 0 and released).
+/// Ports this process handed out, so two tests never get the same one.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// A free TCP port on 127.0.0.1 for a server a test starts. It is drawn from below the kernel's
+/// ephemeral range (32768 and up here), where the client side of the tests' own connections
+/// takes its ports: a port from bind(0) could be taken by an outgoing connection before the server
+/// that was meant to listen on it starts (a Postgres fault test failed so on CI).
 public func freePort() -> Int {
+    for _ in 0..<500 {
+        let candidate = Int.random(in: 20_000..<32_768)
+        guard handedOut.withLock({ $0.insert(candidate).inserted }), canBind(candidate) else { continue }
+        return candidate
+    }
+    return ephemeralPort()
+}
+
+/// Whether a listener could bind `port` on 127.0.0.1 right now.
+private func canBind(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    } == 0
+}
+
+/// A port the kernel picks (bind to 0, then released): the fallback.
+private func ephemeralPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
