@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import pathlib
+import shutil
 import sys
 import threading
 import time
@@ -165,6 +166,35 @@ class Journey:
             raise Failure(f"a page on another origin read the API with the customer's token: {outcome}")
         self.driver.get(here)
         self.wait("the dashboard again", lambda: self.driver.find_element(By.TAG_NAME, "h1").is_displayed())
+
+    def hosted_elsewhere(self, port):
+        """The same files from another origin, the meta tag naming the gateway: sign up, see Home,
+        create a widget, all through CORS."""
+        folder = self.artifacts / "elsewhere"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(REPO / "Services" / "Gateway" / "Public" / "app", folder)
+        index = (folder / "index.html").read_text()
+        index = index.replace('<meta name="contexo-api" content="">', f'<meta name="contexo-api" content="{self.gateway}">')
+        (folder / "index.html").write_text(index.replace('"/app/app.css"', '"app.css"').replace('"/app/app.js"', '"app.js"'))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(QuietHandler, directory=str(folder)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            self.driver.get(f"http://127.0.0.1:{port}/")
+            self.heading("Sign in to Contexo")
+            self.find('//a[normalize-space()="Create an account"]').click()
+            self.field("E-mail").send_keys(f"elsewhere-{uuid.uuid4().hex[:8]}@example.com")
+            self.field("Password").send_keys("correct horse battery")
+            self.button("Create account").click()
+            self.heading("Home")
+            self.wait("the free plan, read across origins", lambda: "free" in self.text())
+            self.find('//nav//a[normalize-space()="Widgets"]').click()
+            self.field("Name").send_keys("Hosted elsewhere")
+            self.button("Create widget").click()
+            self.heading("Hosted elsewhere")
+            self.check_no_token_leaks()
+            log("page ok: the dashboard hosted on another origin")
+        finally:
+            server.shutdown()
 
     def tab_to(self, text, presses=40):
         """Presses Tab until the element named `text` has the focus (with a visible outline)."""
@@ -385,6 +415,8 @@ def main():
     parser.add_argument("--artifacts", default=str(REPO / "test-artifacts" / "dashboard"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    parser.add_argument("--other-origin-port", type=int,
+                        help="also run the dashboard's files from http://127.0.0.1:PORT (listed in the gateway's CONTEXO_DASHBOARD_ORIGINS)")
     args = parser.parse_args()
     if Axe is None:
         log("axe-selenium-python is not installed: the accessibility check is skipped")
@@ -393,6 +425,8 @@ def main():
     journey = Journey(args)
     try:
         journey.run()
+        if args.other_origin_port:
+            journey.hosted_elsewhere(args.other_origin_port)
         log("the customer journey passed")
         return 0
     except Exception as error:  # noqa: BLE001
