@@ -49,6 +49,34 @@ import TestSupport
         #expect(exposition.contains(prefix + #""applied"} 10000"#))
     }
 
+    /// A relay that loses its Redis connection mid-pipeline publishes the unconfirmed entries again,
+    /// so one batch can hold the same event twice: it is applied once. (Found as a rare failure of
+    /// the Redis-outage test under load: the inbox took the id once, the handler ran twice.)
+    @Test func theSameEventTwiceInOneBatchIsAppliedOnce() async throws {
+        let harness = try await EventHarness.make()
+        defer { Task { await harness.database.drop() } }
+        let (postgres, redis, metrics, _) = harness.runtime(connections: 4).parts
+        let envelope = ProbeEvents.envelope(sequence: 7)
+        let writer = RedisClient(endpoint: harness.redisEndpoint)
+        for _ in 0..<2 { _ = try await writer.send(try TestEventKeys.signedAdd(envelope, to: harness.stream.key, by: .chat)) }
+        await writer.shutdown()
+        let consumer = StreamConsumer(
+            configuration: harness.consumerConfiguration("only"), inboxSchema: "chat", postgres: postgres, redis: redis,
+            handlers: ProbeEvents.handlers(consumer: "only"), verifier: TestEventKeys.probeVerifier, metrics: metrics, logger: harness.logger)
+        try await withServices([postgres, redis, consumer]) {
+            let read = try await harness.eventually(timeout: .seconds(30)) { try await harness.inboxCount() >= 1 }
+            #expect(read)
+            // Both entries are acknowledged once the batch commits.
+            let settled = try await harness.eventually(timeout: .seconds(30)) {
+                let pending = try await redis.send("XPENDING", harness.stream.key, harness.consumerConfiguration("only").group)
+                return pending.array?.first?.integer == 0
+            }
+            #expect(settled)
+        }
+        let (applied, distinct) = try await ProbeEvents.effectCounts(in: harness.database)
+        #expect(applied == 1 && distinct == 1, "applied \(applied) times")
+    }
+
     @Test func aReplicaKilledMidBatchHasItsEntriesTakenOverByTheOther() async throws {
         let harness = try await EventHarness.make()
         defer { Task { await harness.database.drop() } }

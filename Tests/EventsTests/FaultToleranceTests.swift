@@ -36,7 +36,7 @@ import TestSupport
             #expect(done, "applied \(applied) of \(total)")
         }
         let (applied, distinct) = try await ProbeEvents.effectCounts(in: harness.database)
-        #expect(applied == total && distinct == total)
+        #expect(applied == total && distinct == total, "applied \(applied), distinct \(distinct), of \(total)")
         server.stop()
     }
 

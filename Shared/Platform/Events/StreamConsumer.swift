@@ -261,7 +261,9 @@ public final class StreamConsumer: Service, Sendable {
             for try await id in rows.decode(UUID.self) { fresh.insert(id) }
             var outcomes: [(String, String)] = []
             for (_, envelope, handler) in events {
-                if fresh.contains(envelope.id) {
+                // remove, not contains: the same event twice in one batch (a relay re-published it
+                // after Redis dropped the connection mid-pipeline) is inserted once and applied once.
+                if fresh.remove(envelope.id) != nil {
                     var eventLogger = logger
                     eventLogger[metadataKey: "event_id"] = .string(envelope.id.uuidString.lowercased())
                     try await handler(envelope, connection, eventLogger)
