@@ -111,6 +111,9 @@ class Journey:
     def page(self, name):
         """Screenshots at both widths, axe on the page, and the token checks."""
         self.check_no_token_leaks()
+        signed_out = self.driver.find_element(By.TAG_NAME, "h1").text.startswith("Sign in")
+        if self.driver.find_element(By.ID, "top").is_displayed() == signed_out:
+            raise Failure(f"{name}: the navigation is {'shown' if signed_out else 'hidden'}")
         for width, height in ((1280, 900), (375, 800)):
             self.driver.set_window_size(width, height)
             time.sleep(0.2)
@@ -257,6 +260,8 @@ class Journey:
             raise Failure(f"the first load transferred {load['bytes']} bytes (more than 100 KB)")
         if "any e-mail and password creates an account" not in self.text():
             raise Failure("the sign-in page does not say it is a development stand-in")
+        if self.driver.find_element(By.ID, "top").is_displayed():
+            raise Failure("the signed-out sign-in page shows the dashboard's navigation")
         self.page("sign-in")
         # Keyboard only, from here to Home and on to Widgets: Tab to the link, Enter, type, Tab, Enter.
         self.tab_to("Create an account").send_keys(Keys.ENTER)
