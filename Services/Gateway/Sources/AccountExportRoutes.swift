@@ -85,7 +85,7 @@ struct AccountExportRoutes: Sendable {
     func check(_ id: String, customer: UUID, now: Date = Date()) throws -> Date {
         let parts = id.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, let seconds = Int64(parts[0]),
-              constantTime(String(parts[1]), signature(customer: customer, stamp: String(parts[0]))) else {
+              constantTimeEquals(Array(parts[1].utf8), Array(signature(customer: customer, stamp: String(parts[0])).utf8)) else {
             throw Problem.notFound("No such export.")
         }
         let expires = Date(timeIntervalSince1970: TimeInterval(seconds))
@@ -100,28 +100,13 @@ struct AccountExportRoutes: Sendable {
                       downloadURL: "/v1/account/exports/\(id)/archive")
     }
 
-    private func constantTime(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8), b = Array(rhs.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
     /// Opens every service's stream first (a service that cannot answer makes the whole export a
     /// 503 before a byte is sent), then relays them one after another.
     private func archive(customer: UUID, email: String?, context: ContexoRequestContext) async throws -> Response {
         var parts: [(ServiceName, HTTPClientResponse)] = []
         for service in Self.services {
-            let base: URL = switch service {
-            case .billing: upstreams.billing
-            case .chat: upstreams.chat
-            default: upstreams.ingest
-            }
-            var target = base.absoluteString
-            while target.hasSuffix("/") { target.removeLast() }
-            var request = HTTPClientRequest(url: target + "/internal/account/export")
-            request.headers.add(name: InternalTokenVerifier.header,
-                                value: try await issuer.token(for: service, customerID: customer, requestID: context.requestID, plan: nil))
-            request.headers.add(name: "X-Request-Id", value: context.requestID)
+            let request = try await issuer.request("/internal/account/export", on: service, upstreams: upstreams,
+                                                   customer: customer, requestID: context.requestID)
             let response: HTTPClientResponse
             do {
                 response = try await httpClient.execute(request, timeout: .minutes(30))

@@ -103,18 +103,9 @@ struct AccountSummary: Sendable {
     }
 
     private func fetch(_ part: Part, customer: UUID, requestID: String, logger: Logger) async -> Result<JSONValue, PartFailure> {
-        let base: URL = switch part.service {
-        case .billing: upstreams.billing
-        case .chat: upstreams.chat
-        default: upstreams.ingest
-        }
-        var target = base.absoluteString
-        while target.hasSuffix("/") { target.removeLast() }
-        var request = HTTPClientRequest(url: target + part.path)
         do {
-            let token = try await issuer.token(for: part.service, customerID: customer, requestID: requestID, plan: nil)
-            request.headers.add(name: InternalTokenVerifier.header, value: token)
-            request.headers.add(name: "X-Request-Id", value: requestID)
+            let request = try await issuer.request(part.path, on: part.service, upstreams: upstreams,
+                                                   customer: customer, requestID: requestID)
             let response = try await httpClient.execute(request, timeout: .init(timeout))
             let body = try await response.body.collect(upTo: 256 * 1024)
             guard response.status == .ok else {

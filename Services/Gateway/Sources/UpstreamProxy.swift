@@ -37,15 +37,7 @@ struct UpstreamProxy: Sendable {
         _ request: Request, context: ContexoRequestContext, to service: ServiceName, customer: UUID?,
         clientIP: String? = nil
     ) async throws -> Response {
-        let base: URL = switch service {
-        case .chat: upstreams.chat
-        case .ingest: upstreams.ingest
-        case .billing: upstreams.billing
-        case .gateway: preconditionFailure("the gateway does not forward to itself")
-        }
-        var target = base.absoluteString
-        if target.hasSuffix("/") { target.removeLast() }
-        target += request.uri.path
+        var target = upstreams.url(service, request.uri.path)
         if let query = request.uri.query, !query.isEmpty { target += "?" + query }
 
         var outgoing = HTTPClientRequest(url: target)

@@ -37,26 +37,6 @@ import TestSupport
         return (response.status, json)
     }
 
-    /// Rows naming `owner` in every table of every service schema that has an `owner_id` column,
-    /// found from the catalog (a table added later is counted without anyone listing it).
-    static func ownerRows(_ database: TestDatabase, owner: UUID) async throws -> [String: Int] {
-        try await database.withConnection(database.adminURL) { connection in
-            let tables = try await connection.query("""
-                SELECT table_schema || '.' || table_name FROM information_schema.columns
-                WHERE column_name = 'owner_id' AND table_schema IN ('chat', 'ingest', 'billing')
-                  AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')
-                ORDER BY 1
-                """, logger: Logger(label: "test")).collect().map { try $0.decode(String.self) }
-            var counts: [String: Int] = [:]
-            for table in tables {
-                counts[table] = try await connection.query(
-                    PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table) WHERE owner_id = '\(owner)'"),
-                    logger: Logger(label: "test")).collect().first?.decode(Int.self) ?? -1
-            }
-            return counts
-        }
-    }
-
     @Test func deletionCancelsTheSubscriptionDeletesTheIdentityAndLeavesNoRowAnywhere() async throws {
         let harness = try await BillingHarness.make()
         defer { Task { await harness.database.drop() } }
@@ -67,9 +47,9 @@ import TestSupport
         try await harness.run(identities: auth) { client in
             try await Self.subscribe(harness, client, customer: leaving.id, subscription: 2_000_001)
             try await Self.subscribe(harness, client, customer: staying.id, subscription: 2_000_002)
-            let before = try await Self.ownerRows(harness.database, owner: leaving.id)
+            let before = try await harness.database.ownerRows(leaving.id)
             #expect(before["billing.subscriptions"] == 1 && before["billing.provider_objects"] == 1 && before["chat.widgets"] == 1)
-            let stayingBefore = try await Self.ownerRows(harness.database, owner: staying.id)
+            let stayingBefore = try await harness.database.ownerRows(staying.id)
 
             // Lemon Squeezy's subscription_cancelled arrives while the deletion is still under way,
             // and again after it: neither may write anything back.
@@ -110,10 +90,10 @@ import TestSupport
                     }
                 }
             }
-            let after = try await Self.ownerRows(harness.database, owner: leaving.id)
+            let after = try await harness.database.ownerRows(leaving.id)
             #expect(after.values.allSatisfy { $0 == 0 }, "rows left behind: \(after.filter { $0.value != 0 })")
             #expect(after.keys.contains("billing.account_deletions") && after.keys.contains("ingest.document_sources"))
-            let kept = try await Self.ownerRows(harness.database, owner: staying.id)
+            let kept = try await harness.database.ownerRows(staying.id)
             #expect(kept == stayingBefore, "the other customer keeps every row")
             #expect(try await harness.entitlement(client, customer: staying.id).plan == "starter")
         }
@@ -131,7 +111,7 @@ import TestSupport
             }
             #expect(harness.fake.cancelled.isEmpty)
             #expect(try await harness.entitlement(client, customer: customer).plan == "starter")
-            #expect(try await Self.ownerRows(harness.database, owner: customer)["billing.account_deletions"] == 0)
+            #expect(try await harness.database.ownerRows(customer)["billing.account_deletions"] == 0)
         }
     }
 
@@ -147,7 +127,7 @@ import TestSupport
             let (first, problem) = try await Self.delete(client, customer: customer.id)
             #expect(first == .serviceUnavailable, "\(problem)")
             #expect(harness.fake.cancelled == ["2000020"])
-            var rows = try await Self.ownerRows(harness.database, owner: customer.id)
+            var rows = try await harness.database.ownerRows(customer.id)
             #expect(rows["billing.account_deletions"] == 1 && rows["billing.entitlements"] == 1)
             // While it is pending no new purchase can start.
             #expect(try await harness.checkout(client, customer: customer.id, variant: F.proMonthly).0 == .conflict)
@@ -157,7 +137,7 @@ import TestSupport
             #expect(outcome["subscriptions_cancelled"] as? Int == 0, "the cancelled subscription is not cancelled twice")
             #expect(outcome["identity"] as? String == "deleted")
             #expect(harness.fake.cancelled == ["2000020"])
-            rows = try await Self.ownerRows(harness.database, owner: customer.id)
+            rows = try await harness.database.ownerRows(customer.id)
             #expect(rows.filter { $0.key.hasPrefix("billing.") }.values.allSatisfy { $0 == 0 }, "\(rows)")
 
             // A third request (a retry that crossed the answer) finds nothing left and says so.

@@ -8,7 +8,6 @@ enum AccountData {
     /// Tables the service role reaches under row-level security; the definer-only lookups
     /// (`provider_objects`, `webhook_receipts`) go through `billing.erase_tenant_lookups()`.
     static let billingTables = ["checkout_nonces", "subscriptions", "credit_grants", "entitlements", "account_deletions"]
-    static let definerOnlyTables = ["provider_objects", "webhook_receipts"]
 
     /// What a data export reads in Billing (the export test checks it against the catalog).
     static let export = AccountExport(service: "billing", tables: [
