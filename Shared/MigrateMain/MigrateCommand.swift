@@ -58,9 +58,16 @@ struct MigrateCommand: AsyncParsableCommand {
                     reader.report(variable, "\(error)")
                 }
             }
+            var ticketKeys: [TenantTicketKey] = []
+            if let text = reader.value("CONTEXO_TENANT_TICKET_KEYS") {
+                do { ticketKeys = try TenantTicketKey.list(text) } catch { reader.report("CONTEXO_TENANT_TICKET_KEYS", "\(error)") }
+            } else {
+                reader.report("CONTEXO_TENANT_TICKET_KEYS", "is required: the keys tenant tickets are signed with (the gateway's too)")
+            }
             try MigrateCommand.validate(reader)
             do {
-                let report = try await Migrator(admin: admin!, roles: roles, migrations: discovered, logger: logger).run()
+                let report = try await Migrator(admin: admin!, roles: roles, migrations: discovered, ticketKeys: ticketKeys,
+                                                logger: logger).run()
                 logger.info("migrations done", metadata: [
                     "applied": "\(report.applied.count)", "already_applied": "\(report.alreadyApplied)",
                 ])

@@ -56,6 +56,7 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidRoleName(String)
     case failed(service: String, version: String, message: String)
     case database(String)
+    case noTicketKeys
 
     public var description: String {
         switch self {
@@ -73,6 +74,8 @@ public enum MigrationError: Error, Sendable, Equatable, CustomStringConvertible 
             "\(service)/\(version).sql failed: \(message)"
         case .database(let message):
             "database: \(message)"
+        case .noTicketKeys:
+            "no tenant ticket keys: set CONTEXO_TENANT_TICKET_KEYS (the same value the gateway has)"
         }
     }
 }

@@ -11,11 +11,15 @@ public struct Migrator: Sendable {
     public let admin: DatabaseURL
     public let roles: [ServiceRole]
     public let migrations: [String: [MigrationFile]]
+    /// The keys tenant tickets are signed with (`CONTEXO_TENANT_TICKET_KEYS`), the signing key first.
+    public let ticketKeys: [TenantTicketKey]
     let logger: Logger
 
-    public init(admin: DatabaseURL, roles: [ServiceRole], migrations: [String: [MigrationFile]], logger: Logger) {
+    public init(admin: DatabaseURL, roles: [ServiceRole], migrations: [String: [MigrationFile]], ticketKeys: [TenantTicketKey] = [],
+                logger: Logger) {
         self.admin = admin
         self.roles = roles
+        self.ticketKeys = ticketKeys
         self.migrations = migrations
         self.logger = logger
     }
@@ -30,6 +34,7 @@ public struct Migrator: Sendable {
         for service in migrations.keys where !roles.contains(where: { $0.schema == service }) {
             throw MigrationError.missingRole(service: service, variable: "CONTEXO_\(service.uppercased())_DATABASE_URL")
         }
+        guard !ticketKeys.isEmpty else { throw MigrationError.noTicketKeys }
         let connection = try await PostgresConnection.connect(
             configuration: try admin.connectionConfiguration(), id: 1, logger: logger)
         do {
@@ -62,6 +67,8 @@ public struct Migrator: Sendable {
         for role in roles.sorted(by: { $0.schema < $1.schema }) {
             try await SQLScript.run(role.provisioningSQL, on: connection, logger: logger)
         }
+        // Before the services' migrations: their policies call contexo_tickets.current_tenant().
+        try await SQLScript.run(TenantTicketSchema.sql(keys: ticketKeys, roles: roles), on: connection, logger: logger)
         var recorded: [String: String] = [:]
         let rows = try await connection.query("SELECT service, version, checksum FROM contexo_migrations.applied", logger: logger)
         for try await (service, version, checksum) in rows.decode((String, String, String).self) {

@@ -43,6 +43,7 @@ final class LocalStack: @unchecked Sendable {
             environment["CONTEXO_INGEST_URL"] = "http://127.0.0.1:\(ports["ingest"]!)"
             environment["CONTEXO_BILLING_URL"] = "http://127.0.0.1:\(ports["billing"]!)"
             environment["CONTEXO_JWT_SECRET"] = Self.jwtSecret
+            environment["CONTEXO_TENANT_TICKET_KEYS"] = TenantTicketKey.text([TestStack.ticketKey])
         default:
             let role = database.roleURL("contexo_\(service)")
             environment["CONTEXO_DATABASE_URL"] =

@@ -33,7 +33,7 @@ import TestSupport
         defer { Task { await database.drop() } }
         let stack = database.stack
         let migrations = try repositoryMigrations(stack)
-        let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, logger: logger)
+        let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
         let first = try await migrator.run()
         #expect(first.applied.count == migrations.values.map(\.count).reduce(0, +))
         #expect(first.alreadyApplied == 0)
@@ -47,10 +47,10 @@ import TestSupport
         defer { Task { await database.drop() } }
         let stack = database.stack
         var migrations = try repositoryMigrations(stack)
-        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, logger: logger).run()
+        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
         let original = try #require(migrations["chat"]?.first)
         migrations["chat"]![0] = MigrationFile(service: "chat", version: original.version, sql: original.sql + "\n-- edited\n")
-        let edited = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, logger: logger)
+        let edited = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
         await #expect(throws: MigrationError.changedAfterApply(
             service: "chat", version: original.version, recorded: original.checksum,
             current: migrations["chat"]![0].checksum)) { try await edited.run() }
@@ -66,7 +66,7 @@ import TestSupport
         #expect(fresh.count == total && fresh.allSatisfy { $0.state == .pending }, "a fresh database: everything pending")
         #expect(try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status() == fresh,
                 "asking changed nothing")
-        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, logger: logger).run()
+        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
         migrations["chat"]!.append(MigrationFile(service: "chat", version: "9999_next", sql: "SELECT 1;"))
         let original = try #require(migrations["ingest"]?.first)
         migrations["ingest"]![0] = MigrationFile(service: "ingest", version: original.version, sql: original.sql + "\n-- edited\n")
@@ -84,7 +84,7 @@ import TestSupport
         migrations["chat"]!.append(MigrationFile(
             service: "chat", version: "9999_broken",
             sql: "CREATE TABLE chat.half_done (id int); SELECT no_such_function();"))
-        let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, logger: logger)
+        let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
         await #expect(throws: MigrationError.self) { try await migrator.run() }
         let leftovers = try await database.withConnection(database.adminURL) { connection in
             try await connection.query(

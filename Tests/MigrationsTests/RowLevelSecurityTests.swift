@@ -20,8 +20,8 @@ import TestSupport
                 SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
                        (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid),
                        (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid
-                          AND pg_get_expr(p.polqual, p.polrelid) LIKE '%current_tenant()%'
-                          AND (p.polwithcheck IS NULL OR pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%current_tenant()%')),
+                          AND pg_get_expr(p.polqual, p.polrelid) LIKE '%SELECT %current_tenant()%'
+                          AND (p.polwithcheck IS NULL OR pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%SELECT %current_tenant()%')),
                        EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'owner_id' AND NOT a.attisdropped),
                        coalesce(obj_description(c.oid, 'pg_class'), '') LIKE 'contexo:definer-only%',
                        has_table_privilege('contexo_' || n.nspname, c.oid, 'SELECT, INSERT, UPDATE, DELETE')
@@ -115,13 +115,13 @@ import TestSupport
             // The test inserts as the superuser (RLS does not bind it), each tenant in its own transaction.
             for (owner, name) in [(alice, "alice-1"), (alice, "alice-2"), (bob, "bob-1")] {
                 try await connection.query("BEGIN", logger: logger)
-                try await connection.setTenant(owner, logger: logger)
+                try await connection.enterTenant(TestStack.ticket(for: owner), logger: logger)
                 try await connection.query("INSERT INTO chat.widgets (owner_id, name) VALUES (\(owner), \(name))", logger: logger)
                 try await connection.query("COMMIT", logger: logger)
             }
         }
         let client = PostgresClientBox(url: database.roleURL("contexo_chat"))
-        try await client.run { postgres in
+        try await client.run { postgres in try await TestStack.asTenant(alice) {
             let aliceSees = try await postgres.withTenantTransaction(alice, logger: logger) { connection in
                 try await connection.query("SELECT name FROM chat.widgets ORDER BY name", logger: logger)
                     .collect().map { try $0.decode(String.self) }
@@ -148,7 +148,7 @@ import TestSupport
                 try await connection.query("SELECT count(*)::int FROM chat.widgets", logger: logger).collect().first?.decode(Int.self)
             }
             #expect(afterwards == 0)
-        }
+        } }
     }
 }
 
@@ -157,7 +157,8 @@ struct TableSecurity {
     let enabled: Bool
     let forced: Bool
     let policies: Int
-    /// Policies whose USING (and WITH CHECK, when it has one) call the schema's current_tenant().
+    /// Policies whose USING (and WITH CHECK, when it has one) compute the schema's current_tenant()
+    /// in a sub-select: once per statement (it checks a MAC), not once per row.
     let tenantPolicies: Int
     let ownerColumn: Bool
     /// Commented `contexo:definer-only`: reached through SECURITY DEFINER functions only.

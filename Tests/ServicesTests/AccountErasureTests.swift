@@ -62,7 +62,9 @@ import TestSupport
         let logger = Logger(label: "test")
         for (role, handler) in [("contexo_chat", TenantErasure.chat), ("contexo_ingest", Ingest.accountErasure)] {
             try await PostgresClientBox(url: database.roleURL(role)).run { client in
-                try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+                try await TestStack.asTenant(leaving) {
+                    try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+                }
             }
         }
         #expect(try await Self.counts(database, owner: leaving) == [0, 0, 0, 0, 0, 0, 0])
@@ -85,7 +87,11 @@ import TestSupport
         for change in [WidgetChanged.Change.updated, .deleted] {
             let envelope = try EventEnvelope(WidgetChanged(widgetID: widgets[0], change: change, allowedDomains: []), tenantID: owner)
             try await PostgresClientBox(url: database.roleURL("contexo_ingest")).run { client in
-                try await client.withTransaction(logger: logger) { connection in try await Ingest.WidgetDirectory.widgetChanged(envelope, connection, logger) }
+                try await TestStack.asTenant(owner) {
+                    try await client.withTransaction(logger: logger) { connection in
+                        try await Ingest.WidgetDirectory.widgetChanged(envelope, connection, logger)
+                    }
+                }
             }
             let left = try await database.withConnection(database.adminURL) { connection in
                 try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",

@@ -151,7 +151,7 @@ import TestSupport
                 #expect(try await GatewayAccountTests.get(client, "/v1/account/exports/\(id)/archive", token: othersToken).0 == .notFound)
                 let forged = id.dropLast() + (id.hasSuffix("0") ? "1" : "0")
                 #expect(try await GatewayAccountTests.get(client, "/v1/account/exports/\(forged)", token: token).0 == .notFound)
-                let routes = AccountExportRoutes(httpClient: .shared, issuer: await InternalTokenIssuer(secret: TestStack.internalSecret),
+                let routes = AccountExportRoutes(httpClient: .shared, issuer: await InternalTokenIssuer(secret: TestStack.internalSecret, ticketKey: TestStack.ticketKey),
                                                  upstreams: .init(chat: URL(string: "http://x")!, ingest: URL(string: "http://x")!,
                                                                   billing: URL(string: "http://x")!),
                                                  secret: TestStack.internalSecret)
@@ -162,7 +162,7 @@ import TestSupport
         // One service down: a 503 before a byte is sent, never a silently partial archive.
         try await withLiveServer(Self.upstream(failing: .ingest)) { port in
             try await GatewayTests().gateway(upstreamPort: port).test(.router) { client in
-                let routes = AccountExportRoutes(httpClient: .shared, issuer: await InternalTokenIssuer(secret: TestStack.internalSecret),
+                let routes = AccountExportRoutes(httpClient: .shared, issuer: await InternalTokenIssuer(secret: TestStack.internalSecret, ticketKey: TestStack.ticketKey),
                                                  upstreams: .init(chat: URL(string: "http://x")!, ingest: URL(string: "http://x")!,
                                                                   billing: URL(string: "http://x")!),
                                                  secret: TestStack.internalSecret)

@@ -85,7 +85,7 @@ import TestSupport
             let domains = id.lowercased() == allowed.uuidString.lowercased()
                 ? #"["http://127.0.0.1:\#(gatewayPort.withLockedValue { $0 })"]"# : #"["https://shop.example"]"#
             return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"widget_id":"\#(id)","allowed_domains":\#(domains)}"#)))
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"widget_id":"\#(id)","owner_id":"\#(UUID())","allowed_domains":\#(domains)}"#)))
         }
         chat.get("/widget/v1/widgets/{id}") { _, _ in "ok" }
         try await withLiveServer(chat) { chatPort in

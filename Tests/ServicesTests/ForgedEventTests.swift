@@ -74,6 +74,15 @@ import TestSupport
             try TestEventKeys.signedAdd(business, to: stream, by: .chat),
             TestEventKeys.signedAdd(Array(try deletion.encoded()), to: stream, signedBy: EventSigningKey(keyID: "billing-2026")),
             swapped,
+            // Signed by Billing, but without the ticket Postgres mints for each event: a leaked
+            // signing key alone enters no tenant.
+            TestEventKeys.signedAdd(Array(try deletion.encoded()), to: stream, signedBy: TestEventKeys.signingKey(.billing)),
+            // Signed by Billing, with a ticket signed by a key Postgres does not hold.
+            TestEventKeys.signedAdd(Array(try business.encoded()), to: stream, signedBy: TestEventKeys.signingKey(.billing))
+                + [Array(SignedEntryField.tenantTicket.utf8),
+                   Array(try TenantTicketKey(id: TestStack.ticketKey.id, secret: Data(repeating: 9, count: 32))
+                       .mint(for: victim, scope: "e-\(business.id.uuidString.lowercased())", expires: Int64(Date().timeIntervalSince1970) + 3600)
+                       .text.utf8)],
         ]
 
         try await chat.test(.live) { _ in

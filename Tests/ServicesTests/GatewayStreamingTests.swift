@@ -41,7 +41,7 @@ import TestSupport
         let router = Router()
         router.get("/internal/widgets/{id}/allow-list") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(
-                string: #"{"widget_id":"\#(widget)","allowed_domains":["https://shop.example.com"]}"#)))
+                string: #"{"widget_id":"\#(widget)","owner_id":"\#(UUID())","allowed_domains":["https://shop.example.com"]}"#)))
         }
         router.post("/widget/v1/widgets/{id}/messages") { request, _ in
             seenIP.withLockedValue { $0 = request.headers[HTTPField.Name("X-Contexo-Client-IP")!] }

@@ -53,6 +53,7 @@ import TestSupport
                                           events: TestEventKeys.events(for: .gateway)),
             upstreams: .init(chat: upstream, ingest: upstream, billing: upstream),
             customerTokens: .init(hmacSecret: Self.jwtSecret), maximumJSONBodyBytes: 4096)
+        configuration.tenantTicketKey = TestStack.ticketKey
         customize(&configuration)
         return try await Gateway.buildApplication(configuration: configuration, logger: Logger(label: "test.gateway"))
     }

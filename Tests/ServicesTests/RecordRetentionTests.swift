@@ -34,6 +34,13 @@ import TestSupport
                     VALUES (sha256(gen_random_uuid()::text::bytea), 'order_created', 'orders', '1', 'applied', now() - interval '\(age)')
                     """), logger: Self.logger)
             }
+            // A used event ticket that expired, and one still valid.
+            for expires in ["-1 hour", "1 hour"] {
+                try await connection.query(PostgresQuery(unsafeSQL: """
+                    INSERT INTO contexo_tickets.admitted_events (role, event_id, admitted_by, expires_at)
+                    VALUES ('contexo_chat', gen_random_uuid(), '1'::xid8, now() + interval '\(expires)')
+                    """), logger: Self.logger)
+            }
             // Spent long ago, expired long ago, and one still open (created long ago, valid for a while).
             for (created, expires, consumed) in [("100 days", "99 days", "NULL"), ("100 days", "99 days", "now() - interval '100 days'"),
                                                  ("100 days", "-1 day", "NULL")] {
@@ -58,7 +65,8 @@ import TestSupport
                                       retention: retention, logger: Self.logger).purge()
         }
         await chatRedis.shutdown()
-        #expect(chatRemoved["inbox"] == 1 && chatRemoved["dead_letters"] == 1, "\(chatRemoved)")
+        #expect(chatRemoved["inbox"] == 1 && chatRemoved["dead_letters"] == 1 && chatRemoved["event_tickets"] == 1, "\(chatRemoved)")
+        #expect(try await Self.count(database, "SELECT count(*)::int FROM contexo_tickets.admitted_events") == 1)
         #expect(try await Self.count(database, "SELECT count(*)::int FROM chat.inbox") == 1)
         #expect(try await admin.send("XLEN", deadLetters).integer == 1)
 

@@ -44,8 +44,19 @@ extension TestEventKeys {
          Array(SignedEntryField.signature.utf8), Array(key.signature(for: body).utf8)]
     }
 
-    /// The same for an envelope, signed by `service`'s test key.
+    /// The same for an envelope, signed by `service`'s test key, with the tenant ticket Postgres
+    /// would have minted for it when its producer wrote it to the outbox.
     public static func signedAdd(_ envelope: EventEnvelope, to stream: String, by service: ServiceName) throws -> [[UInt8]] {
-        signedAdd(Array(try envelope.encoded()), to: stream, signedBy: signingKey(service))
+        var command = signedAdd(Array(try envelope.encoded()), to: stream, signedBy: signingKey(service))
+        if let ticket = eventTicket(envelope) { command += [Array(SignedEntryField.tenantTicket.utf8), Array(ticket.text.utf8)] }
+        return command
+    }
+
+    /// The ticket of an event for its tenant, as `contexo_tickets.event_ticket` mints it (8 days).
+    public static func eventTicket(_ envelope: EventEnvelope) -> TenantTicket? {
+        envelope.tenantID.map {
+            TestStack.ticketKey.mint(for: $0, scope: "e-\(envelope.id.uuidString.lowercased())",
+                                     expires: Int64(Date().timeIntervalSince1970) + 8 * 86_400)
+        }
     }
 }

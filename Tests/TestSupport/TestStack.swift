@@ -89,4 +89,17 @@ public struct TestStack: Sendable {
 
     /// The internal token secret tests use.
     public static let internalSecret = "test-internal-secret-0123456789abcdef"
+
+    /// The tenant ticket key of the migrated template (`STACK_TENANT_TICKET_KEYS` in scripts/test).
+    public static let ticketKey = try! TenantTicketKey(id: "test-tickets", secret: Data("contexo-test-tenant-ticket-key!!".utf8))
+
+    /// A request ticket for `tenant`, as the gateway would mint it.
+    public static func ticket(for tenant: UUID) -> TenantTicket { ticketKey.mint(for: tenant) }
+
+    /// Runs `body` holding a gateway-minted ticket for `tenant` (what a request's task holds).
+    public static func asTenant<Result>(
+        _ tenant: UUID, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async rethrows -> Result {
+        try await TenantTicket.$current.withValue(ticket(for: tenant), operation: body, isolation: isolation)
+    }
 }

@@ -599,7 +599,8 @@ stack_pg_create_database() {
 # giving the service roles ROLE_PASSWORD.
 stack_migrate() {
     local bin=$1 base=127.0.0.1:$2/$3 admin_pw=$4 role_pw=$5
-    CONTEXO_ADMIN_DATABASE_URL="postgres://postgres:$admin_pw@$base" \
+    stack_ticket_keys
+    CONTEXO_TENANT_TICKET_KEYS=$STACK_TENANT_TICKET_KEYS CONTEXO_ADMIN_DATABASE_URL="postgres://postgres:$admin_pw@$base" \
         CONTEXO_CHAT_DATABASE_URL="postgres://contexo_chat:$role_pw@$base" \
         CONTEXO_INGEST_DATABASE_URL="postgres://contexo_ingest:$role_pw@$base" \
         CONTEXO_BILLING_DATABASE_URL="postgres://contexo_billing:$role_pw@$base" \
@@ -721,12 +722,22 @@ stack_event_keys() {
         publics+=("$service:$key_id:$public")
     done
     STACK_EVENT_PUBLIC_KEYS=$(IFS=,; printf '%s' "${publics[*]}")
+    stack_ticket_keys
+}
+
+# stack_ticket_keys: STACK_TENANT_TICKET_KEYS (<key id>:<base64url 32 bytes>), the key the gateway
+# signs tenant tickets with and the migrator gives Postgres, made afresh unless one is set.
+stack_ticket_keys() {
+    [[ -n ${STACK_TENANT_TICKET_KEYS:-} ]] && return 0
+    STACK_TENANT_TICKET_KEYS="tickets-$(date -u +%Y%m%d)-$(stack_random_hex 3):$(head -c 32 /dev/urandom | stack_base64url)"
 }
 
 # stack_event_env SERVICE: prints SERVICE's CONTEXO_EVENT_* assignments, one per line, from
-# stack_event_keys' variables.
+# stack_event_keys' variables, and the gateway's CONTEXO_TENANT_TICKET_KEYS (set it first: this
+# runs in a subshell).
 stack_event_env() {
     local var=STACK_EVENT_SIGNING_KEY_${1^^}
     printf 'CONTEXO_EVENT_PUBLIC_KEYS=%s\n' "$STACK_EVENT_PUBLIC_KEYS"
     if [[ $1 != gateway ]]; then printf 'CONTEXO_EVENT_SIGNING_KEY=%s\n' "${!var}"; fi
+    if [[ $1 == gateway ]]; then stack_ticket_keys; printf 'CONTEXO_TENANT_TICKET_KEYS=%s\n' "$STACK_TENANT_TICKET_KEYS"; fi
 }

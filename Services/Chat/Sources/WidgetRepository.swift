@@ -108,13 +108,13 @@ public struct PostgresWidgetRepository: Sendable {
         }
     }
 
-    /// The allow-list of any widget, for the gateway (no tenant known: the widget id is public).
-    /// Nil when the widget does not exist.
-    public func allowList(widget id: UUID) async throws -> [String]? {
+    /// The allow-list and owner of any widget, for the gateway (no tenant known: the widget id is
+    /// public). Nil when the widget does not exist.
+    public func allowList(widget id: UUID) async throws -> (owner: UUID, domains: [String])? {
         try await client.withConnection { connection in
             let rows = try await connection.query(
-                "SELECT allowed_domains FROM chat.widget_directory_entry(\(id))", logger: logger).collect()
-            return try rows.first?.decode([String].self)
+                "SELECT owner_id, allowed_domains FROM chat.widget_directory_entry(\(id))", logger: logger).collect()
+            return try rows.first?.decode((UUID, [String]).self)
         }
     }
 

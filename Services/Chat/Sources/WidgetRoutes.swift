@@ -49,12 +49,15 @@ public struct WidgetRoutes: Sendable {
         }
     }
 
-    /// What the gateway needs to answer CORS for a widget.
+    /// What the gateway needs to answer CORS for a widget, and whose tenant a visitor's request
+    /// for it enters (the gateway mints the tenant ticket for that owner).
     struct AllowList: ResponseEncodable {
         let widgetID: UUID
+        let ownerID: UUID
         let allowedDomains: [String]
         enum CodingKeys: String, CodingKey {
             case widgetID = "widget_id"
+            case ownerID = "owner_id"
             case allowedDomains = "allowed_domains"
         }
     }
@@ -97,8 +100,8 @@ public struct WidgetRoutes: Sendable {
         // The gateway's lookup (internal token, no customer): which origins may embed this widget.
         group.get("/internal/widgets/{id}/allow-list") { _, context -> AllowList in
             let id = try Self.widgetID(context)
-            guard let domains = try await widgets.allowList(widget: id) else { throw WidgetError.notFound }
-            return AllowList(widgetID: id, allowedDomains: domains)
+            guard let entry = try await widgets.allowList(widget: id) else { throw WidgetError.notFound }
+            return AllowList(widgetID: id, ownerID: entry.owner, allowedDomains: entry.domains)
         }
         // Reached by visitors through the gateway's widget surface (CORS and rate limits done there).
         group.get("/widget/v1/widgets/{id}") { _, context -> PublicWidget in

@@ -30,7 +30,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let verifier = await CustomerTokenVerifier(
         settings: .init(hmacSecret: tokens.hmacSecret, jwksURL: tokens.jwksURL, audience: tokens.audience, issuer: tokens.issuer),
         httpClient: httpClient, logger: logger)
-    let issuer = await InternalTokenIssuer(secret: configuration.service.internalTokenSecret)
+    let issuer = await InternalTokenIssuer(secret: configuration.service.internalTokenSecret,
+                                           ticketKey: configuration.tenantTicketKey)
     let plans = PlanContextCache(httpClient: httpClient, issuer: issuer, billing: configuration.upstreams.billing,
                                  lookupTimeout: configuration.internalLookupTimeout, logger: logger)
     let proxy = UpstreamProxy(httpClient: httpClient, issuer: issuer, upstreams: configuration.upstreams, plans: plans)
@@ -84,7 +85,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         for method in [HTTPRequest.Method.get, .post] {
             widgetSurface.on(path, method: method) { request, context in
                 // Chat stores the visitor's IP only as a keyed hash (S5.2); it learns it from here.
-                try await proxy.forward(request, context: context, to: .chat, customer: nil,
+                // The ticket names the widget's owner, whom WidgetSurfaceMiddleware looked up.
+                try await proxy.forward(request, context: context, to: .chat, customer: nil, tenant: context.widgetOwner,
                                         clientIP: visitorAddress.ip(of: request, context: context))
             }
         }

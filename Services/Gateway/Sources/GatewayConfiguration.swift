@@ -32,6 +32,10 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
     public var widgetRateLimitPerWidget = RateLimit(limit: 600, period: .seconds(60))
     /// How many proxies in front of the gateway append to `X-Forwarded-For`.
     public var trustedProxies = 0
+    /// The key the gateway signs tenant tickets with: the first of `CONTEXO_TENANT_TICKET_KEYS`,
+    /// which the migrator gives Postgres too (services never hold it). Without one, forwarded
+    /// requests carry no ticket and the services can enter no tenant.
+    public var tenantTicketKey: TenantTicketKey?
 
     /// How customers' access tokens are verified: a shared HS256 secret and/or a JWKS URL.
     public struct CustomerTokens: Sendable, Equatable {
@@ -173,6 +177,13 @@ public struct GatewayConfiguration: ContexoServiceConfiguration {
             reader.report("CONTEXO_TLS_CERTIFICATE_FILE", "and CONTEXO_TLS_KEY_FILE must be set together")
         }
         configuration.trustedProxies = reader.integer("CONTEXO_TRUSTED_PROXIES", default: 0, in: 0...5)
+        if let text = reader.value("CONTEXO_TENANT_TICKET_KEYS") {
+            do { configuration.tenantTicketKey = try TenantTicketKey.list(text).first } catch {
+                reader.report("CONTEXO_TENANT_TICKET_KEYS", "\(error)")
+            }
+        } else {
+            reader.report("CONTEXO_TENANT_TICKET_KEYS", "is required: the key tenant tickets are signed with (the migrator's too)")
+        }
         configuration.signIn = readSignIn(from: &reader, environment: service.environment)
         return configuration
     }

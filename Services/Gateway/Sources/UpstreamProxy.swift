@@ -35,7 +35,7 @@ struct UpstreamProxy: Sendable {
 
     func forward(
         _ request: Request, context: ContexoRequestContext, to service: ServiceName, customer: UUID?,
-        clientIP: String? = nil
+        tenant: UUID? = nil, clientIP: String? = nil
     ) async throws -> Response {
         var target = upstreams.url(service, request.uri.path)
         if let query = request.uri.query, !query.isEmpty { target += "?" + query }
@@ -49,7 +49,8 @@ struct UpstreamProxy: Sendable {
         if let clientIP { outgoing.headers.add(name: Self.clientIPHeader, value: clientIP) }
         var plan: PlanContext?
         if let customer, let plans { plan = await plans.context(for: customer, requestID: context.requestID) }
-        let token = try await issuer.token(for: service, customerID: customer, requestID: context.requestID, plan: plan)
+        let token = try await issuer.token(for: service, customerID: customer, tenant: tenant ?? customer,
+                                           requestID: context.requestID, plan: plan)
         outgoing.headers.add(name: InternalTokenVerifier.header, value: token)
         if let length = request.headers[.contentLength].flatMap(Int64.init) {
             outgoing.body = .stream(request.body, length: .known(length))

@@ -12,7 +12,8 @@ import Platform
 /// random ids does not reach Chat. Fails closed: if Chat cannot be asked, nothing is allowed.
 final class WidgetAllowListCache: Sendable {
     enum Lookup: Sendable, Equatable {
-        case allowed([AllowedOrigin])
+        /// The page origins the widget may run on, and its owner (whose tenant a visitor's request enters).
+        case allowed([AllowedOrigin], owner: UUID)
         case unknownWidget
     }
 
@@ -80,12 +81,13 @@ final class WidgetAllowListCache: Sendable {
         if response.status == .notFound { return .unknownWidget }
         struct AllowList: Decodable {
             let allowedDomains: [String]
-            enum CodingKeys: String, CodingKey { case allowedDomains = "allowed_domains" }
+            let ownerID: UUID
+            enum CodingKeys: String, CodingKey { case allowedDomains = "allowed_domains", ownerID = "owner_id" }
         }
         guard response.status == .ok, let list = try? JSONDecoder().decode(AllowList.self, from: Data(buffer: body)) else {
             logger.warning("widget allow-list lookup refused", metadata: ["widget": "\(widget)", "status": "\(response.status.code)"])
             throw Problem.serviceUnavailable("The widget service is unavailable. Try again shortly.").with(header: "Retry-After", "1")
         }
-        return .allowed(list.allowedDomains.compactMap(AllowedOrigin.init))
+        return .allowed(list.allowedDomains.compactMap(AllowedOrigin.init), owner: list.ownerID)
     }
 }

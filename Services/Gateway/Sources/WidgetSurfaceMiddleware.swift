@@ -34,7 +34,7 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
             // Limited before any lookup. If the widget's allow-list is already cached and admits the
             // page, the 429 carries CORS headers, so the widget can read Retry-After and say so.
             guard let widget = UUID(uuidString: String(idText)), let origin = request.headers[.origin],
-                  case .allowed(let allowList) = allowLists.cached(widget), allowList.contains(where: { $0.allows(origin) })
+                  case .allowed(let allowList, _) = allowLists.cached(widget), allowList.contains(where: { $0.allows(origin) })
             else { throw error }
             var response = error.response(requestID: context.requestID)
             CORSHeaders.allow(&response, origin: origin)
@@ -44,7 +44,7 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
         guard let origin = request.headers[.origin] ?? Self.sameOrigin(of: request) else {
             throw Self.refused("Widget requests must come from a browser page on one of the widget's domains (no Origin header).")
         }
-        guard case .allowed(let allowList) = try await allowLists.lookup(widget, requestID: context.requestID) else {
+        guard case .allowed(let allowList, let owner) = try await allowLists.lookup(widget, requestID: context.requestID) else {
             throw Problem.notFound("No such widget.")
         }
         guard allowList.contains(where: { $0.allows(origin) }) else {
@@ -58,6 +58,8 @@ struct WidgetSurfaceMiddleware: RouterMiddleware {
         do {
             headers.merge(try RateLimitMiddleware.enforce(await limiter.check("widget:id:\(widget)", rate: perWidget),
                                                           rate: perWidget, who: "this widget")) { _, widget in widget }
+            var context = context
+            context.widgetOwner = owner
             response = try await next(request, context)
         } catch {
             // The page's script may read why a call failed: errors carry the CORS headers too.

@@ -20,8 +20,11 @@ public struct InternalTokenClaims: JWTPayload, Equatable {
     public var rid: String
     /// The customer's plan and quota context.
     public var plan: PlanContext?
+    /// The ``TenantTicket`` the receiving service presents to Postgres to enter the request's tenant
+    /// (the customer, or the owner of the widget a visitor talks to).
+    public var tkt: String?
 
-    public init(audience: ServiceName, customerID: UUID?, requestID: String, plan: PlanContext?,
+    public init(audience: ServiceName, customerID: UUID?, requestID: String, plan: PlanContext?, ticket: TenantTicket? = nil,
                 issuedAt: Date = Date(), lifetime: TimeInterval = InternalTokenIssuer.lifetime) {
         self.iss = .init(value: Self.issuer)
         self.aud = .init(value: audience.rawValue)
@@ -30,6 +33,7 @@ public struct InternalTokenClaims: JWTPayload, Equatable {
         self.sub = customerID.map { SubjectClaim(value: $0.uuidString.lowercased()) }
         self.rid = requestID
         self.plan = plan
+        self.tkt = ticket?.text
     }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {
@@ -42,31 +46,51 @@ public struct InternalCaller: Sendable, Equatable {
     public var customerID: UUID?
     public var gatewayRequestID: String
     public var plan: PlanContext?
+    /// The tenant ticket the request carries, if any.
+    public var ticket: TenantTicket?
 
-    public init(customerID: UUID?, gatewayRequestID: String, plan: PlanContext?) {
+    public init(customerID: UUID?, gatewayRequestID: String, plan: PlanContext?, ticket: TenantTicket? = nil) {
         self.customerID = customerID
         self.gatewayRequestID = gatewayRequestID
         self.plan = plan
+        self.ticket = ticket
     }
 }
 
-/// Mints internal tokens. Only the gateway holds one. It signs on the caller's own task (HS256 with
-/// swift-crypto, the standard compact JWT form that ``InternalTokenVerifier`` reads through JWTKit)
-/// rather than through JWTKit's key-collection actor, which every forwarded request would
-/// otherwise queue on.
+/// Mints internal tokens. It signs on the caller's own task (HS256 with swift-crypto, the standard
+/// compact JWT form that ``InternalTokenVerifier`` reads through JWTKit) rather than through
+/// JWTKit's key-collection actor, which every forwarded request would otherwise queue on.
+///
+/// The gateway's issuer also holds the tenant ticket key and puts a fresh ``TenantTicket`` for the
+/// request's tenant into each token. A service calling another on a request's behalf holds no such
+/// key: its tokens carry the ticket its own request came with, and only for that tenant.
 public struct InternalTokenIssuer: Sendable {
     /// How long an internal token lives: long enough for one forwarded request, short enough to be
     /// useless if it leaks into a log.
     public static let lifetime: TimeInterval = 60
     private let key: SymmetricKey
+    private let ticketKey: TenantTicketKey?
     private static let header = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncodedString()
 
-    public init(secret: String) async {
+    /// - Parameter ticketKey: the key tenant tickets are signed with; the gateway's only.
+    public init(secret: String, ticketKey: TenantTicketKey? = nil) async {
         key = SymmetricKey(data: Data(secret.utf8))
+        self.ticketKey = ticketKey
     }
 
-    public func token(for audience: ServiceName, customerID: UUID?, requestID: String, plan: PlanContext?) async throws -> String {
-        try sign(InternalTokenClaims(audience: audience, customerID: customerID, requestID: requestID, plan: plan))
+    /// A token for a call on behalf of `customerID`, with a tenant ticket for `tenant` (the
+    /// customer unless said otherwise; a visitor's request names the widget's owner).
+    public func token(for audience: ServiceName, customerID: UUID?, tenant: UUID? = nil, requestID: String,
+                      plan: PlanContext?) async throws -> String {
+        try sign(InternalTokenClaims(audience: audience, customerID: customerID, requestID: requestID, plan: plan,
+                                     ticket: ticket(for: tenant ?? customerID)))
+    }
+
+    /// A fresh ticket when this issuer holds the key, else the current task's ticket when it names `tenant`.
+    public func ticket(for tenant: UUID?) -> TenantTicket? {
+        guard let tenant else { return nil }
+        if let ticketKey { return ticketKey.mint(for: tenant) }
+        return TenantTicket.current.flatMap { $0.tenant == tenant ? $0 : nil }
     }
 
     public func sign(_ claims: InternalTokenClaims) throws -> String {
@@ -121,6 +145,11 @@ public struct InternalTokenVerifier: Sendable {
             }
             customerID = id
         }
-        return InternalCaller(customerID: customerID, gatewayRequestID: claims.rid, plan: claims.plan)
+        var ticket: TenantTicket?
+        if let text = claims.tkt {
+            guard let parsed = TenantTicket(text) else { throw .unauthorized("The internal token carries a malformed tenant ticket.") }
+            ticket = parsed
+        }
+        return InternalCaller(customerID: customerID, gatewayRequestID: claims.rid, plan: claims.plan, ticket: ticket)
     }
 }

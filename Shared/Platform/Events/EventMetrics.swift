@@ -25,7 +25,7 @@ public struct EventMetrics: Sendable {
 
     func rejected(stream: String, group: String, reason: String) {
         counter("events_rejected", "Entries refused because they are not an event their owner signed (reason: unsigned, "
-                + "unknown_key, bad_signature, malformed, no_owner, wrong_signer, no_envelope); each is dead-lettered.",
+                + "unknown_key, bad_signature, malformed, no_owner, wrong_signer, no_envelope, tenant_ticket); each is dead-lettered.",
                 [("stream", stream), ("group", group), ("reason", reason)]).increment()
     }
 

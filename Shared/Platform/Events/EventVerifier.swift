@@ -7,6 +7,9 @@ public enum SignedEntryField {
     public static let envelope = "envelope"
     public static let keyID = "key_id"
     public static let signature = "signature"
+    /// The ``TenantTicket`` Postgres minted for the event when its producer wrote it (absent for an
+    /// event without a tenant). Not covered by the signature: Postgres checks it itself.
+    public static let tenantTicket = "tenant_ticket"
 }
 
 /// Why an entry was not accepted as an event. Its `code` labels the rejection metric; its

@@ -112,21 +112,23 @@ public final class OutboxRelay: Service, Sendable {
             guard locked else { return [:] }
             let rows = try await connection.query(
                 PostgresQuery(unsafeSQL: """
-                    SELECT seq, stream, envelope FROM \(schema).outbox
+                    SELECT seq, stream, envelope, tenant_ticket FROM \(schema).outbox
                     WHERE published_at IS NULL ORDER BY seq LIMIT \(batchSize)
                     """), logger: logger)
             var sequence: [Int64] = []
             var commands: [[[UInt8]]] = []
             var perStream: [String: Int] = [:]
-            for try await (seq, stream, envelope) in rows.decode((Int64, String, String).self) {
+            for try await (seq, stream, envelope, ticket) in rows.decode((Int64, String, String, String?).self) {
                 sequence.append(seq)
                 perStream[stream, default: 0] += 1
                 let bytes = Array(envelope.utf8)
-                commands.append([Array("XADD".utf8), Array(stream.utf8), Array("MAXLEN".utf8), Array("~".utf8),
-                                 Array(maximum.utf8), Array("*".utf8),
-                                 Array(SignedEntryField.envelope.utf8), bytes,
-                                 Array(SignedEntryField.keyID.utf8), keyID,
-                                 Array(SignedEntryField.signature.utf8), Array(signer.signature(for: bytes).utf8)])
+                var command = [Array("XADD".utf8), Array(stream.utf8), Array("MAXLEN".utf8), Array("~".utf8),
+                               Array(maximum.utf8), Array("*".utf8),
+                               Array(SignedEntryField.envelope.utf8), bytes,
+                               Array(SignedEntryField.keyID.utf8), keyID,
+                               Array(SignedEntryField.signature.utf8), Array(signer.signature(for: bytes).utf8)]
+                if let ticket { command += [Array(SignedEntryField.tenantTicket.utf8), Array(ticket.utf8)] }
+                commands.append(command)
             }
             guard !commands.isEmpty else { return [:] }
             for reply in try await redis.pipeline(commands) { _ = try reply.get() }

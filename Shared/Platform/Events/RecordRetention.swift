@@ -66,6 +66,9 @@ public final class RecordRetention: Service, Sendable {
             for purge in purges {
                 counts.merge(try await purge(connection, cutoff, logger)) { $0 + $1 }
             }
+            // Which event tickets were used: useless once the tickets have expired (8 days).
+            counts["event_tickets"] = try await connection.query("SELECT contexo_tickets.purge_admissions()", logger: logger)
+                .collect().first?.decode(Int.self) ?? 0
             return counts
         }
         // Stream ids start with the entry's time in milliseconds: MINID drops every older entry.

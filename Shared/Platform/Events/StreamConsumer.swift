@@ -5,8 +5,9 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Applies one event inside the consumer's Postgres transaction. Set the tenant with
-/// `connection.setTenant(_:logger:)` before touching tenant tables. Throwing rolls the effect back
-/// and the event is retried (then dead-lettered).
+/// `connection.setTenant(_:logger:)` before touching tenant tables: it presents the ticket that
+/// Postgres minted for the event (``TenantTicket/current`` while the handler runs), for the event's
+/// own tenant only. Throwing rolls the effect back and the event is retried (then dead-lettered).
 public typealias EventHandler = @Sendable (EventEnvelope, PostgresConnection, Logger) async throws -> Void
 
 /// Consumes one stream as one member of a consumer group, applying each event exactly once.
@@ -260,13 +261,16 @@ public final class StreamConsumer: Service, Sendable {
             var fresh = Set<UUID>()
             for try await id in rows.decode(UUID.self) { fresh.insert(id) }
             var outcomes: [(String, String)] = []
-            for (_, envelope, handler) in events {
+            for (entry, envelope, handler) in events {
                 // remove, not contains: the same event twice in one batch (a relay re-published it
                 // after Redis dropped the connection mid-pipeline) is inserted once and applied once.
                 if fresh.remove(envelope.id) != nil {
                     var eventLogger = logger
                     eventLogger[metadataKey: "event_id"] = .string(envelope.id.uuidString.lowercased())
-                    try await handler(envelope, connection, eventLogger)
+                    let ticket = entry.fields[SignedEntryField.tenantTicket].flatMap { TenantTicket(String(decoding: $0, as: UTF8.self)) }
+                    try await TenantTicket.$current.withValue(ticket) {
+                        try await handler(envelope, connection, eventLogger)
+                    }
                     outcomes.append((envelope.type, "applied"))
                 } else {
                     outcomes.append((envelope.type, "duplicate"))
@@ -283,6 +287,13 @@ public final class StreamConsumer: Service, Sendable {
     /// A handler failed: retry later (the entry stays pending), or dead-letter it after too many deliveries.
     private func failed(_ entry: StreamEntry, envelope: EventEnvelope, error: any Error) async throws {
         let detail = (error as? PostgresTransactionError)?.closureError.map { "\($0)" } ?? "\(error)"
+        if error is TenantTicketError || (error as? PostgresTransactionError)?.closureError is TenantTicketError {
+            // No ticket, or one Postgres refused: no retry can make it valid. Like a bad signature,
+            // it is dead-lettered at once with the reason.
+            metrics.rejected(stream: stream, group: group, reason: "tenant_ticket")
+            try await deadLetter(entry, error: detail, deliveries: 0)
+            return
+        }
         let pending = try await redis.send(["XPENDING", stream, group, entry.id, entry.id, "1"])
         let deliveries = Int(pending.array?.first?.array?.last?.integer ?? 1)
         if deliveries >= configuration.maximumDeliveries {

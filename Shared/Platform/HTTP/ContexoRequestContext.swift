@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -12,6 +13,9 @@ public struct ContexoRequestContext: RequestContext, RemoteAddressRequestContext
     public var caller: InternalCaller?
     /// The signed-in customer's email, from the gateway's verified token (display only).
     public var customerEmail: String?
+    /// The owner of the widget a visitor's request is for, once the gateway checked the widget's
+    /// allow-list: the tenant the request's ticket names.
+    public var widgetOwner: UUID?
     /// The peer of the TCP connection (the client, or the nearest proxy).
     public let remoteAddress: SocketAddress?
 
@@ -20,6 +24,7 @@ public struct ContexoRequestContext: RequestContext, RemoteAddressRequestContext
         self.requestID = ""
         self.caller = nil
         self.customerEmail = nil
+        self.widgetOwner = nil
         self.remoteAddress = source.channel.remoteAddress
     }
 }

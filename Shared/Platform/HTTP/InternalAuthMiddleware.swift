@@ -19,8 +19,11 @@ public struct InternalAuthMiddleware: RouterMiddleware {
             throw Problem.unauthorized("This service only answers requests forwarded by the gateway.")
         }
         var context = context
-        context.caller = try await verifier.verify(token)
-        return try await next(request, context)
+        let caller = try await verifier.verify(token)
+        context.caller = caller
+        // Tenant transactions on this request's task present the ticket the gateway minted for it.
+        // A response body written after this returns (a stream) captures it with `TenantTicket.current`.
+        return try await TenantTicket.$current.withValue(caller.ticket) { try await next(request, context) }
     }
 }
 

@@ -50,9 +50,13 @@ public struct AccountExport: Sendable {
             let owner = try context.requireCustomer().id
             var headers = HTTPFields()
             headers[.contentType] = "application/x-ndjson"
+            // The body is written after this handler returns, outside the request's task-local scope.
+            let ticket = TenantTicket.current
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                try await write(owner: owner, postgres: postgres, logger: logger) { line in
-                    try await writer.write(line)
+                try await TenantTicket.$current.withValue(ticket) {
+                    try await write(owner: owner, postgres: postgres, logger: logger) { line in
+                        try await writer.write(line)
+                    }
                 }
                 try await writer.finish(nil)
             })

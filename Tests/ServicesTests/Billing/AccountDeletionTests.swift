@@ -75,18 +75,23 @@ import TestSupport
             #expect(try await auth.call("GET", "/user", bearer: leaving.accessToken).status == 403)
             #expect(try await auth.call("GET", "/user", bearer: staying.accessToken).status == 200)
 
-            // Billing announced it; Chat and Ingest apply it as their consumers do.
+            // Billing announced it, with the ticket Postgres minted for it; Chat and Ingest apply it
+            // with that ticket, as their consumers do.
             let announced = try await harness.database.withConnection(harness.database.adminURL) { connection in
-                try await connection.query("SELECT envelope FROM billing.outbox WHERE envelope::jsonb ->> 'type' = 'account.deleted'",
-                                           logger: harness.logger).collect().map { try $0.decode(String.self) }
+                try await connection.query("""
+                    SELECT envelope, tenant_ticket FROM billing.outbox WHERE envelope::jsonb ->> 'type' = 'account.deleted'
+                    """, logger: harness.logger).collect().map { try $0.decode((String, String?).self) }
             }
             #expect(announced.count == 1)
-            let envelope = try EventEnvelope.decode(from: Data(try #require(announced.first).utf8))
-            #expect(envelope.tenantID == leaving.id)
+            let envelope = try EventEnvelope.decode(from: Data(try #require(announced.first).0.utf8))
+            let ticket = try #require(announced.first?.1.flatMap(TenantTicket.init))
+            #expect(envelope.tenantID == leaving.id && ticket.tenant == leaving.id)
             for (role, handler) in [("contexo_chat", TenantErasure.chat), ("contexo_ingest", Ingest.accountErasure)] {
                 try await PostgresClientBox(url: harness.database.roleURL(role)).run { postgres in
-                    try await postgres.withTransaction(logger: harness.logger) { connection in
-                        try await handler(envelope, connection, harness.logger)
+                    try await TenantTicket.$current.withValue(ticket) {
+                        try await postgres.withTransaction(logger: harness.logger) { connection in
+                            try await handler(envelope, connection, harness.logger)
+                        }
                     }
                 }
             }

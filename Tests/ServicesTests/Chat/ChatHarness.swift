@@ -9,12 +9,15 @@ import Logging
 import NIOCore
 import Platform
 import PostgresNIO
+import Synchronization
 import TestSupport
 
 /// Chat under test with a real Ingest behind it (live, on a free port, its jobs running on the
 /// test's own Redis database) and one customer's widget with documents ingested.
 enum ChatHarness {
     static let visitorIP = "203.0.113.77"
+    /// Each widget the harness made, and its owner: the tenant a visitor's ticket names.
+    static let owners = Mutex<[UUID: UUID]>([:])
     static let visitors = VisitorConfiguration(tokenSecret: VisitorConfiguration.randomSecret(),
                                                ipHashPepper: VisitorConfiguration.randomSecret())
 
@@ -75,7 +78,9 @@ enum ChatHarness {
                 guard response.status == .created,
                       let id = (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])?["id"] as? String
                 else { throw IngestHarness.Failure(description: "widget: \(response.status) \(String(buffer: response.body))") }
-                return UUID(uuidString: id)!
+                let widget = UUID(uuidString: id)!
+                owners.withLock { $0[widget] = owner }
+                return widget
             }
         }
     }
@@ -87,8 +92,9 @@ enum ChatHarness {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:] }
     }
 
-    static func visitorHeaders(session: String? = nil, accept: String? = nil) async throws -> HTTPFields {
-        var headers = try await gatewayHeaders(for: .chat, customer: nil)
+    /// What the gateway forwards for a visitor of `widget`: no customer, a ticket for the widget's owner.
+    static func visitorHeaders(widget: UUID, session: String? = nil, accept: String? = nil) async throws -> HTTPFields {
+        var headers = try await gatewayHeaders(for: .chat, customer: nil, tenant: owners.withLock { $0[widget] })
         headers[HTTPField.Name("X-Contexo-Client-IP")!] = visitorIP
         headers[.contentType] = "application/json"
         if let session { headers[VisitorRoutes.sessionHeader] = session }
@@ -98,7 +104,7 @@ enum ChatHarness {
 
     static func startSession(_ client: some TestClientProtocol, widget: UUID) async throws -> String {
         let reply = try await client.execute(uri: "/widget/v1/widgets/\(widget)/sessions", method: .post,
-                                             headers: try await visitorHeaders()) {
+                                             headers: try await visitorHeaders(widget: widget)) {
             Reply(status: $0.status, headers: $0.headers, body: String(buffer: $0.body))
         }
         guard reply.status == .created, let token = reply.json["token"] as? String else {
@@ -111,7 +117,7 @@ enum ChatHarness {
                     stream: Bool = false) async throws -> Reply {
         let body = try JSONSerialization.data(withJSONObject: ["message": message])
         return try await client.execute(uri: "/widget/v1/widgets/\(widget)/messages", method: .post,
-                                        headers: try await visitorHeaders(session: session, accept: stream ? "text/event-stream" : nil),
+                                        headers: try await visitorHeaders(widget: widget, session: session, accept: stream ? "text/event-stream" : nil),
                                         body: ByteBuffer(data: body)) {
             Reply(status: $0.status, headers: $0.headers, body: String(buffer: $0.body))
         }

@@ -33,7 +33,7 @@ import TestSupport
         }
         // Three messages this month: the allowance of one, then two credits, one refunded.
         try await PostgresClientBox(url: database.roleURL("contexo_chat")).run { client in
-            let metered = try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let metered = try await TestStack.asTenant(owner) { try await client.withTenantTransaction(owner, logger: logger) { connection in
                 var kinds: [String] = []
                 for _ in 0..<3 {
                     kinds.append(try await connection.query("SELECT chat.meter_message(100)", logger: logger)
@@ -42,7 +42,7 @@ import TestSupport
                 try await connection.query(
                     "SELECT chat.refund_message('credit', date_trunc('month', now() AT TIME ZONE 'UTC')::date)", logger: logger)
                 return kinds
-            }
+            } }
             #expect(metered == ["plan", "credit", "credit"])
         }
         try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in

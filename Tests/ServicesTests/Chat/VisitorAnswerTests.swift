@@ -44,7 +44,7 @@ import TestSupport
                 // A reload: the same session token shows the conversation.
                 let transcript = try await client.execute(
                     uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .get,
-                    headers: try await ChatHarness.visitorHeaders(session: session)) { String(buffer: $0.body) }
+                    headers: try await ChatHarness.visitorHeaders(widget: fixture.widget, session: session)) { String(buffer: $0.body) }
                 let messages = try #require((try JSONSerialization.jsonObject(with: Data(transcript.utf8)) as? [String: Any])?["messages"] as? [[String: Any]])
                 #expect(messages.map { $0["role"] as? String } == ["visitor", "assistant", "visitor", "assistant"])
                 #expect((messages[1]["citations"] as? [Any])?.isEmpty == false)
@@ -79,6 +79,34 @@ import TestSupport
         }
     }
 
+    /// S1.1: a visitor's request enters the widget owner's tenant only with the ticket the gateway
+    /// minted for that owner; one for anybody else (or none) opens nothing and stores nothing.
+    @Test func aVisitorRequestWithoutATicketForTheWidgetsOwnerIsRefused() async throws {
+        let database = try await TestDatabase.make()
+        defer { Task { await database.drop() } }
+        try await ChatHarness.withKnowledge(database, documents: []) { fixture in
+            try await ChatHarness.chat(database, ingestPort: fixture.ingestPort).test(.router) { client in
+                let session = try await ChatHarness.startSession(client, widget: fixture.widget)
+                for (tenant, why) in [(UUID(), "another tenant"), (nil as UUID?, "no ticket")] {
+                    var headers = try await gatewayHeaders(for: .chat, customer: nil, tenant: tenant)
+                    headers[.contentType] = "application/json"
+                    let opened = try await client.execute(uri: "/widget/v1/widgets/\(fixture.widget)/sessions", method: .post,
+                                                          headers: headers) { ($0.status, String(buffer: $0.body)) }
+                    #expect(opened.0 == .forbidden && opened.1.contains("tenant-ticket-refused"), "\(why): \(opened.1)")
+                    headers[VisitorRoutes.sessionHeader] = session
+                    let asked = try await client.execute(uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .post,
+                                                         headers: headers, body: ByteBuffer(string: #"{"message":"hi"}"#)) { $0.status }
+                    #expect(asked == .forbidden, "\(why)")
+                }
+            }
+            let stored = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("SELECT count(*)::int FROM chat.visitor_sessions", logger: Logger(label: "test"))
+                    .collect().first?.decode(Int.self)
+            }
+            #expect(stored == 1, "only the session opened with the owner's ticket")
+        }
+    }
+
     @Test func tamperedExpiredAndForeignTokensAreRefused() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }
@@ -105,11 +133,11 @@ import TestSupport
                     // Reading the conversation back is verified the same way (S5.3: every request).
                     let transcript = try await client.execute(
                         uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .get,
-                        headers: try await ChatHarness.visitorHeaders(session: token)) { ($0.status, String(buffer: $0.body)) }
+                        headers: try await ChatHarness.visitorHeaders(widget: fixture.widget, session: token)) { ($0.status, String(buffer: $0.body)) }
                     #expect(transcript.0 == .unauthorized && transcript.1.contains("session-invalid"), "GET, \(why): \(transcript.1)")
                 }
                 let missing = try await client.execute(
-                    uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .post, headers: try await ChatHarness.visitorHeaders(),
+                    uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .post, headers: try await ChatHarness.visitorHeaders(widget: fixture.widget),
                     body: ByteBuffer(string: #"{"message":"hi"}"#)) { $0.status }
                 #expect(missing == .unauthorized)
                 let tooLong = try await ChatHarness.ask(client, widget: fixture.widget, session: session, String(repeating: "a", count: 2001))
@@ -117,7 +145,7 @@ import TestSupport
                 let empty = try await ChatHarness.ask(client, widget: fixture.widget, session: session, "   ")
                 #expect(empty.status == .unprocessableContent)
                 let unknown = try await client.execute(uri: "/widget/v1/widgets/\(UUID())/sessions", method: .post,
-                                                       headers: try await ChatHarness.visitorHeaders()) { $0.status }
+                                                       headers: try await ChatHarness.visitorHeaders(widget: fixture.widget)) { $0.status }
                 #expect(unknown == .notFound)
             }
             // Nothing refused was metered or stored.

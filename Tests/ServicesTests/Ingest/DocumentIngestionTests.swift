@@ -168,7 +168,7 @@ import TestSupport
             let none = try await connection.query("SELECT count(*)::int FROM ingest.chunks", logger: Logger(label: "test"))
                 .collect().first?.decode(Int.self)
             try await connection.query("BEGIN", logger: Logger(label: "test"))
-            try await connection.setTenant(mallory, logger: Logger(label: "test"))
+            try await connection.enterTenant(TestStack.ticket(for: mallory), logger: Logger(label: "test"))
             let own = try await connection.query("SELECT count(*)::int, bool_and(owner_id = \(mallory)) FROM ingest.chunks",
                                                  logger: Logger(label: "test")).collect().first?.decode((Int, Bool).self)
             try await connection.query("ROLLBACK", logger: Logger(label: "test"))

@@ -49,7 +49,9 @@ import TestSupport
         @Sendable func apply(_ change: WidgetChanged.Change) async throws {
             let envelope = try EventEnvelope(WidgetChanged(widgetID: widget, change: change, allowedDomains: []), tenantID: owner)
             try await PostgresClientBox(url: database.roleURL("contexo_ingest")).run { client in
-                try await client.withTransaction(logger: logger) { try await WidgetDirectory.widgetChanged(envelope, $0, logger) }
+                try await TestStack.asTenant(owner) {
+                    try await client.withTransaction(logger: logger) { try await WidgetDirectory.widgetChanged(envelope, $0, logger) }
+                }
             }
         }
         var configuration = await IngestHarness.configuration(database)

@@ -82,7 +82,11 @@ struct WebhookProcessor: Sendable {
             return .refused("no checkout nonce in custom_data")
         }
         guard let variant else { return .refused("no variant to check the nonce against") }
-        guard try await enterTenant(owner, bound: nil, on: connection) else { return .closing }
+        let entry = try await enterTenant(owner, nonce: nonce, variant: variant, purpose: purpose, on: connection)
+        guard let entry else {
+            return .refused("checkout nonce is unknown, expired, already used, or minted for another customer or variant")
+        }
+        guard entry else { return .closing }
         let consumedBy = "\(objectType):\(objectID)"
         // One statement: RLS (owner_id = tenant) makes a nonce minted for another customer invisible.
         let consumed = try await connection.query("""
@@ -100,11 +104,31 @@ struct WebhookProcessor: Sendable {
 
     static let closing = "the customer's account is closed or being closed"
 
-    /// Enters `owner`'s tenant under the account lock that an account deletion also takes, so a
-    /// delivery and an erasure never interleave: false when the account is being deleted, or was
-    /// deleted while this delivery waited (its binding to `bound` is gone), and nothing may be written.
-    private func enterTenant(_ owner: UUID, bound: (String, Int64)?, on connection: PostgresConnection) async throws -> Bool {
-        try await connection.setTenant(owner, logger: logger)
+    /// Enters `owner`'s tenant (Postgres enters only the customer the object is bound to: a
+    /// webhook comes with no gateway ticket) under the account lock that an account deletion also
+    /// takes, so a delivery and an erasure never interleave: false when the account is being
+    /// deleted, or was deleted while this delivery waited (its binding is gone), and nothing may be written.
+    private func enterTenant(_ owner: UUID, bound: (String, Int64), on connection: PostgresConnection) async throws -> Bool {
+        let (objectType, objectID) = bound
+        let entered = try await connection.query(
+            "SELECT billing.enter_provider_object_owner(\(objectType), \(objectID))", logger: logger
+        ).collect().first?.decode(UUID?.self) ?? nil
+        guard entered == owner else { return false }
+        return try await lockedAndOpen(owner, bound: bound, on: connection)
+    }
+
+    /// Enters the customer a new object names, which Postgres allows only with that customer's
+    /// checkout nonce (minted in their own request); nil when it refuses. Then as ``enterTenant(_:bound:on:)``.
+    private func enterTenant(_ owner: UUID, nonce: String, variant: Int64, purpose: CheckoutPurpose,
+                             on connection: PostgresConnection) async throws -> Bool? {
+        let entered = try await connection.query("""
+            SELECT billing.enter_checkout_customer(\(owner), \(CheckoutNonce.hash(nonce)), \(variant), \(purpose.rawValue))
+            """, logger: logger).collect().first?.decode(Bool.self) ?? false
+        guard entered else { return nil }
+        return try await lockedAndOpen(owner, bound: nil, on: connection)
+    }
+
+    private func lockedAndOpen(_ owner: UUID, bound: (String, Int64)?, on connection: PostgresConnection) async throws -> Bool {
         try await AccountDeletion.lock(owner, on: connection, logger: logger)
         if let (objectType, objectID) = bound,
            try await boundOwner(objectType: objectType, objectID: objectID, on: connection) != owner {

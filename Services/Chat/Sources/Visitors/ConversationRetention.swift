@@ -6,7 +6,7 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Deletes conversations older than their widget's `retention_days`, hourly, one tenant at a time
-/// (each in its own tenant transaction: the service role sees no other tenant's rows).
+/// under that tenant's row-level security.
 public struct ConversationRetention: Service {
     let client: PostgresClient
     let interval: Duration
@@ -31,23 +31,12 @@ public struct ConversationRetention: Service {
         }
     }
 
-    /// One pass over every tenant with widgets; returns how many sessions went.
+    /// One pass over every tenant with widgets; returns how many sessions went. The database
+    /// enters each tenant itself (`chat.purge_expired_conversations()`): this service holds no
+    /// ticket for tenants that are not making a request.
     @discardableResult
     public func sweep() async throws -> Int {
-        let owners = try await client.withConnection { connection in
-            try await connection.query("SELECT chat.directory_owners()", logger: logger)
-                .collect().map { try $0.decode(UUID.self) }
-        }
-        var deleted = 0
-        for owner in owners {
-            deleted += try await client.withTenantTransaction(owner, logger: logger) { connection in
-                try await connection.query("""
-                    DELETE FROM chat.visitor_sessions s USING chat.widgets w
-                    WHERE s.widget_id = w.id AND s.created_at < now() - make_interval(days => w.retention_days)
-                    RETURNING s.id
-                    """, logger: logger).collect().count
-            }
-        }
-        return deleted
+        try await client.query("SELECT chat.purge_expired_conversations()", logger: logger)
+            .collect().first?.decode(Int.self) ?? 0
     }
 }

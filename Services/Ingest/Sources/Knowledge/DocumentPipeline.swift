@@ -139,16 +139,13 @@ public struct DocumentPipeline: Sendable {
     }
 
     /// Shows the customer that work started (its own short transaction; best effort). It never
-    /// waits for a row lock: the job's transaction must not wait on another transaction.
+    /// waits for a row lock: the job's transaction must not wait on another transaction. The job's
+    /// event ticket is checked there but not used up: it belongs to the job's own transaction.
     private func markProcessing(_ document: UUID, owner: UUID) async {
+        guard let ticket = TenantTicket.current, ticket.tenant == owner else { return }
         do {
-            _ = try await client.withTenantTransaction(owner, logger: logger) { connection in
-                try await connection.query("""
-                    UPDATE ingest.documents SET status = 'processing', updated_at = now()
-                    WHERE id = (SELECT id FROM ingest.documents WHERE id = \(document) AND status = 'queued'
-                                FOR UPDATE SKIP LOCKED)
-                    """, logger: logger)
-            }
+            _ = try await client.query("SELECT ingest.mark_document_processing(\(ticket.text), \(document))", logger: logger)
+                .collect()
         } catch {
             logger.debug("could not mark the document processing", metadata: ["error": "\(error)"])
         }
