@@ -51,39 +51,54 @@ enum TenantTicketSchema {
         );
         REVOKE ALL ON contexo_tickets.admitted_events FROM PUBLIC;
 
+        -- PL/pgSQL throughout: it keeps its query plans for the session, where a SQL function would be
+        -- planned again on every call (the policies call current_tenant() once per statement).
         CREATE OR REPLACE FUNCTION contexo_tickets.hmac(p_key text, p_message text) RETURNS text
-          LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, contexo_tickets
-          AS $$ SELECT encode(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(p_message, 'UTF8'))), 'hex')
-                FROM contexo_tickets.keys k WHERE k.id = p_key $$;
+          LANGUAGE plpgsql STABLE STRICT
+          AS $$
+          DECLARE k record;
+          BEGIN
+            SELECT inner_pad, outer_pad INTO k FROM contexo_tickets.keys WHERE id = p_key;
+            IF NOT FOUND THEN RETURN NULL; END IF;
+            RETURN encode(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(p_message, 'UTF8'))), 'hex');
+          END $$;
 
         CREATE OR REPLACE FUNCTION contexo_tickets.signing_key() RETURNS text
-          LANGUAGE sql STABLE SET search_path = pg_catalog, contexo_tickets
-          AS $$ SELECT id FROM contexo_tickets.keys ORDER BY position LIMIT 1 $$;
+          LANGUAGE plpgsql STABLE
+          AS $$ BEGIN RETURN (SELECT id FROM contexo_tickets.keys ORDER BY position LIMIT 1); END $$;
 
         -- Binds a tenant to this backend and this transaction (now() is the transaction's start).
         CREATE OR REPLACE FUNCTION contexo_tickets.proof(p_tenant uuid) RETURNS text
-          LANGUAGE sql STABLE SET search_path = pg_catalog, contexo_tickets
-          AS $$ SELECT contexo_tickets.hmac(contexo_tickets.signing_key(),
-                  'proof.' || p_tenant::text || '.' || pg_backend_pid() || '.' || extract(epoch FROM now())::text) $$;
+          LANGUAGE plpgsql STABLE
+          AS $$
+          DECLARE k record;
+          BEGIN
+            SELECT inner_pad, outer_pad INTO k FROM contexo_tickets.keys ORDER BY position LIMIT 1;
+            RETURN encode(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(
+              'proof.' || p_tenant::text || '.' || pg_backend_pid() || '.' || extract(epoch FROM now())::text, 'UTF8'))), 'hex');
+          END $$;
 
         -- Compares two MACs by their hashes, so the comparison's time says nothing about the expected MAC.
         CREATE OR REPLACE FUNCTION contexo_tickets.same(p_a text, p_b text) RETURNS boolean
-          LANGUAGE sql IMMUTABLE SET search_path = pg_catalog
+          LANGUAGE sql IMMUTABLE
           AS $$ SELECT p_a IS NOT NULL AND p_b IS NOT NULL AND sha256(convert_to(p_a, 'UTF8')) = sha256(convert_to(p_b, 'UTF8')) $$;
 
         CREATE OR REPLACE FUNCTION contexo_tickets.leave() RETURNS void
-          LANGUAGE sql VOLATILE SET search_path = pg_catalog
-          AS $$ SELECT set_config('contexo.tenant_id', '', true), set_config('contexo.tenant_proof', '', true) $$;
+          LANGUAGE plpgsql VOLATILE
+          AS $$ BEGIN PERFORM set_config('contexo.tenant_id', '', true), set_config('contexo.tenant_proof', '', true); END $$;
 
         CREATE OR REPLACE FUNCTION contexo_tickets.enter_verified(p_tenant uuid) RETURNS uuid
-          LANGUAGE sql VOLATILE SET search_path = pg_catalog, contexo_tickets
-          AS $$ SELECT set_config('contexo.tenant_id', p_tenant::text, true),
-                       set_config('contexo.tenant_proof', contexo_tickets.proof(p_tenant), true);
-                SELECT p_tenant $$;
+          LANGUAGE plpgsql VOLATILE
+          AS $$
+          BEGIN
+            PERFORM set_config('contexo.tenant_id', p_tenant::text, true),
+                    set_config('contexo.tenant_proof', contexo_tickets.proof(p_tenant), true);
+            RETURN p_tenant;
+          END $$;
 
         -- The tenant a ticket names when its signature and expiry hold (its scope is not checked here).
         CREATE OR REPLACE FUNCTION contexo_tickets.verify(p_ticket text) RETURNS uuid
-          LANGUAGE plpgsql STABLE SET search_path = pg_catalog, contexo_tickets
+          LANGUAGE plpgsql STABLE
           AS $$
           DECLARE parts text[];
           BEGIN
@@ -101,10 +116,14 @@ enum TenantTicketSchema {
           END $$;
 
         CREATE OR REPLACE FUNCTION contexo_tickets.mint(p_tenant uuid, p_scope text, p_lifetime interval) RETURNS text
-          LANGUAGE sql STABLE SET search_path = pg_catalog, contexo_tickets
-          AS $$ SELECT body || '.' || contexo_tickets.hmac(contexo_tickets.signing_key(), body)
-                FROM (SELECT 't1.' || contexo_tickets.signing_key() || '.' || p_tenant::text || '.'
-                             || floor(extract(epoch FROM now() + p_lifetime))::bigint::text || '.' || p_scope AS body) b $$;
+          LANGUAGE plpgsql STABLE
+          AS $$
+          DECLARE key text := contexo_tickets.signing_key(); body text;
+          BEGIN
+            body := 't1.' || key || '.' || p_tenant::text || '.' || floor(extract(epoch FROM now() + p_lifetime))::bigint::text
+                    || '.' || p_scope;
+            RETURN body || '.' || contexo_tickets.hmac(key, body);
+          END $$;
 
         -- The entry point: a service enters a tenant only with a ticket.
         CREATE OR REPLACE FUNCTION contexo_tickets.enter(p_ticket text) RETURNS uuid
@@ -130,12 +149,22 @@ enum TenantTicketSchema {
             RETURN contexo_tickets.enter_verified(tenant);
           END $$;
 
+        -- One query and a few hashes, once per statement: the proof's HMAC computed inline.
         CREATE OR REPLACE FUNCTION contexo_tickets.current_tenant() RETURNS uuid
-          LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, contexo_tickets
-          AS $$ SELECT CASE WHEN t ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                             AND contexo_tickets.same(contexo_tickets.proof(t::uuid), p) THEN t::uuid END
-                FROM (SELECT current_setting('contexo.tenant_id', true) AS t,
-                             current_setting('contexo.tenant_proof', true) AS p) s $$;
+          LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, contexo_tickets
+          AS $$
+          DECLARE t text := current_setting('contexo.tenant_id', true); p text := current_setting('contexo.tenant_proof', true);
+                  k record;
+          BEGIN
+            IF t IS NULL OR p IS NULL OR length(t) <> 36 THEN RETURN NULL; END IF;
+            SELECT inner_pad, outer_pad INTO k FROM contexo_tickets.keys ORDER BY position LIMIT 1;
+            IF sha256(convert_to(p, 'UTF8')) = sha256(convert_to(encode(sha256(k.outer_pad || sha256(k.inner_pad || convert_to(
+                 'proof.' || t || '.' || pg_backend_pid() || '.' || extract(epoch FROM now())::text, 'UTF8'))), 'hex'), 'UTF8'))
+            THEN
+              RETURN t::uuid;
+            END IF;
+            RETURN NULL;
+          END $$;
 
         -- The ticket an outbox row carries: for the tenant the writing transaction is in, and no other.
         CREATE OR REPLACE FUNCTION contexo_tickets.event_ticket(p_tenant uuid, p_event uuid) RETURNS text
