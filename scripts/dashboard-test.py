@@ -345,6 +345,9 @@ class Journey:
         # Export: the archive holds the PDF's text.
         self.find('//nav//a[normalize-space()="Account"]').click()
         self.heading("Account")
+        # The activity log names what the journey did, newest first (S10).
+        self.wait("the activity log", lambda: "Widget created" in self.text() and "Document added" in self.text()
+                  and "Checkout started" in self.text() and "Payment provider: subscription created" in self.text())
         self.button("Export my data").click()
         self.wait("the export", lambda: "Done:" in self.text(), timeout=60)
         self.page("account")
@@ -359,6 +362,8 @@ class Journey:
             raise Failure("the export holds no text of the PDF")
         if pdf_words and pdf_words not in archive:
             raise Failure(f"the export lacks {pdf_words!r}")
+        if not any(line.get("table") == "chat.audit_trail" and line["row"]["action"] == "widget.created" for line in lines):
+            raise Failure("the export lacks the audit trail")
         if lines[-1].get("record") != "end":
             raise Failure("the export has no end line")
         if not any(line.get("table") == "chat.widgets" and line["row"]["id"].lower() == widget_id.lower() for line in lines):

@@ -69,6 +69,7 @@ public struct Migrator: Sendable {
         }
         // Before the services' migrations: their policies call contexo_tickets.current_tenant().
         try await SQLScript.run(TenantTicketSchema.sql(keys: ticketKeys, roles: roles), on: connection, logger: logger)
+        try await SQLScript.run(AuditTrailSchema.sql, on: connection, logger: logger)
         var recorded: [String: String] = [:]
         let rows = try await connection.query("SELECT service, version, checksum FROM contexo_migrations.applied", logger: logger)
         for try await (service, version, checksum) in rows.decode((String, String, String).self) {

@@ -35,6 +35,9 @@ import TestSupport
                 json(#"{"bytes_used":1234,"bytes_limit":50000000,"documents":{"ready":3,"failed":1}}"#)
             }
             router.get("/v1/widgets") { _, _ in json(#"{"widgets":[]}"#) }
+            router.get("/internal/account/audit") { _, _ in
+                json(#"{"entries":[{"at":"2026-12-03T10:00:02.000000Z","actor":"customer","action":"widget.updated","subject":"w","detail":{},"request_id":"r2"},{"at":"2026-12-01T09:00:00.000000Z","actor":"customer","action":"widget.created","subject":"w","detail":{},"request_id":"r1"}]}"#)
+            }
             router.delete("/v1/account") { _, _ in
                 self.deletions.withLockedValue { $0 += 1 }
                 return json(#"{"status":"deleted","subscriptions_cancelled":0,"identity":"deleted"}"#)
@@ -101,6 +104,26 @@ import TestSupport
         try await GatewayTests().gateway(upstreamPort: 9).test(.router) { client in
             let status = try await Self.get(client, "/v1/account", token: token).0
             #expect(status == .serviceUnavailable)
+        }
+    }
+
+    /// S10: the audit trail is every service's, merged newest first, each entry naming its service.
+    @Test func theAuditTrailMergesEveryServicesEntriesNewestFirst() async throws {
+        let token = try await Self.token(customer: UUID())
+        try await withLiveServer(Upstream().router) { port in
+            try await GatewayTests().gateway(upstreamPort: port) { $0.internalLookupTimeout = .seconds(20) }.test(.router) { client in
+                let (status, trail) = try await Self.get(client, "/v1/account/audit", token: token)
+                #expect(status == .ok)
+                let entries = trail["entries"] as? [[String: Any]] ?? []
+                #expect(entries.count == 6 && (trail["missing"] as? [Any])?.isEmpty == true)
+                #expect(entries.prefix(3).allSatisfy { $0["action"] as? String == "widget.updated" })
+                #expect(Set(entries.prefix(3).compactMap { $0["service"] as? String }) == ["chat", "ingest", "billing"])
+                let (_, newest) = try await Self.get(client, "/v1/account/audit?limit=2", token: token)
+                #expect((newest["entries"] as? [Any])?.count == 2)
+                for bad in ["0", "501", "x"] {
+                    #expect(try await Self.get(client, "/v1/account/audit?limit=\(bad)", token: token).0 == .unprocessableContent)
+                }
+            }
         }
     }
 

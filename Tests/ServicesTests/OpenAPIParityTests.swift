@@ -22,7 +22,7 @@ import TestSupport
     static let operational: Set<String> = ["/healthz", "/readyz", "/metrics", "/version"]
     /// Routes under `/v1/` the gateway answers itself (composing from several services).
     static let gatewayOwned: Set<String> = [
-        "/v1/account", "/v1/account/export", "/v1/account/exports/{id}", "/v1/account/exports/{id}/archive",
+        "/v1/account", "/v1/account/audit", "/v1/account/export", "/v1/account/exports/{id}", "/v1/account/exports/{id}/archive",
     ]
 
     @Test func theDocumentDescribesExactlyTheRoutesTheGatewayServes() async throws {

@@ -34,6 +34,12 @@ import TestSupport
                     VALUES (sha256(gen_random_uuid()::text::bytea), 'order_created', 'orders', '1', 'applied', now() - interval '\(age)')
                     """), logger: Self.logger)
             }
+            // An audit entry past the retention, and a recent one.
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                INSERT INTO chat.audit_trail (owner_id, at, actor, action) VALUES
+                  ('\(owner)', now() - interval '100 days', 'customer', 'widget.created'),
+                  ('\(owner)', now() - interval '10 days', 'customer', 'widget.deleted')
+                """), logger: Self.logger)
             // A used event ticket that expired, and one still valid.
             for expires in ["-1 hour", "1 hour"] {
                 try await connection.query(PostgresQuery(unsafeSQL: """
@@ -65,7 +71,8 @@ import TestSupport
                                       retention: retention, logger: Self.logger).purge()
         }
         await chatRedis.shutdown()
-        #expect(chatRemoved["inbox"] == 1 && chatRemoved["dead_letters"] == 1 && chatRemoved["event_tickets"] == 1, "\(chatRemoved)")
+        #expect(chatRemoved["inbox"] == 1 && chatRemoved["dead_letters"] == 1 && chatRemoved["event_tickets"] == 1
+                && chatRemoved["audit_trail"] == 1, "\(chatRemoved)")
         #expect(try await Self.count(database, "SELECT count(*)::int FROM contexo_tickets.admitted_events") == 1)
         #expect(try await Self.count(database, "SELECT count(*)::int FROM chat.inbox") == 1)
         #expect(try await admin.send("XLEN", deadLetters).integer == 1)

@@ -39,6 +39,7 @@ public func buildApplication(configuration: BillingConfiguration, logger: Logger
     AccountRoutes(deletion: AccountDeletion(postgres: postgres, lemonSqueezy: checkoutClient, identities: identities, logger: logger))
         .register(on: routing.businessRoutes)
     AccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
+    AccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     WebhookRoutes(signature: lemon.webhookSecret.map(WebhookSignature.init(secret:)),
                   processor: WebhookProcessor(postgres: postgres, catalog: configuration.catalog, logger: logger),
                   registry: resources.metrics.registry, logger: logger)

@@ -28,6 +28,7 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
     ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), usage: usage)
         .register(on: routing.businessRoutes)
     ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
+    ChatAccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers
     billingHandlers[AccountDeleted.type] = TenantErasure.chat
     return resources.application(

@@ -39,6 +39,13 @@ public struct WidgetSettings: Sendable, Equatable {
         self.includeHistory = includeHistory
         self.retentionDays = retentionDays
     }
+
+    /// The names of the fields an update sets (for the audit trail: which, never their text).
+    func changedFields(name: String?, domains: [String]?) -> [String] {
+        [("name", name != nil), ("allowed_domains", domains != nil), ("system_prompt", systemPrompt != nil),
+         ("greeting", greeting != nil), ("include_history", includeHistory != nil), ("retention_days", retentionDays != nil)]
+            .filter(\.1).map(\.0)
+    }
 }
 
 /// The body of `GET /v1/widgets`.

@@ -30,6 +30,7 @@ public struct PostgresWidgetRepository: Sendable {
     /// The widget limit of a tenant Billing never sent a plan for.
     let freeLimit: Int
     private let outbox = OutboxWriter(service: .chat)
+    private let audit = AuditTrail(service: .chat)
 
     public init(client: PostgresClient, freeLimit: Int, logger: Logger) {
         self.client = client
@@ -70,6 +71,8 @@ public struct PostgresWidgetRepository: Sendable {
                 guard let created else { throw WidgetError.notFound }
                 try await outbox.enqueue(WidgetChanged(widgetID: created, change: .created, allowedDomains: domains),
                                          tenant: owner, on: connection, logger: logger)
+                try await audit.record("widget.created", subject: created.uuidString.lowercased(),
+                                       detail: ["allowed_domains": .array(domains.map(JSONValue.string))], on: connection, logger: logger)
                 return created
             }
         } catch let error as PostgresTransactionError {
@@ -84,27 +87,43 @@ public struct PostgresWidgetRepository: Sendable {
         let domains = origins?.map(\.description)
         try await client.withTenantTransaction(owner, logger: logger) { connection in
             let rows = try await connection.query("""
-                UPDATE chat.widgets SET name = coalesce(\(name), name), allowed_domains = coalesce(\(domains), allowed_domains),
-                    system_prompt = coalesce(\(settings.systemPrompt), system_prompt),
-                    greeting = coalesce(\(settings.greeting), greeting),
-                    include_history = coalesce(\(settings.includeHistory), include_history),
-                    retention_days = coalesce(\(settings.retentionDays.map(Int32.init)), retention_days),
+                UPDATE chat.widgets w SET name = coalesce(\(name), w.name), allowed_domains = coalesce(\(domains), w.allowed_domains),
+                    system_prompt = coalesce(\(settings.systemPrompt), w.system_prompt),
+                    greeting = coalesce(\(settings.greeting), w.greeting),
+                    include_history = coalesce(\(settings.includeHistory), w.include_history),
+                    retention_days = coalesce(\(settings.retentionDays.map(Int32.init)), w.retention_days),
                     updated_at = now()
-                WHERE id = \(id) RETURNING allowed_domains
+                FROM (SELECT id, allowed_domains, retention_days FROM chat.widgets WHERE id = \(id) FOR UPDATE) before
+                WHERE w.id = before.id
+                RETURNING w.allowed_domains, before.allowed_domains, w.retention_days, before.retention_days
                 """, logger: logger).collect()
-            guard let current = try rows.first?.decode([String].self) else { throw WidgetError.notFound }
+            guard let (current, previous, retention, previousRetention) =
+                    try rows.first?.decode(([String], [String], Int32, Int32).self) else { throw WidgetError.notFound }
             try await outbox.enqueue(WidgetChanged(widgetID: id, change: .updated, allowedDomains: current),
                                      tenant: owner, on: connection, logger: logger)
+            // Where the widget may run and how long conversations are kept are what a security
+            // review asks about; the other fields are named only.
+            var detail: [String: JSONValue] = ["fields": .array(settings.changedFields(name: name, domains: domains).map(JSONValue.string))]
+            if current != previous {
+                detail["allowed_domains"] = .object(["before": .array(previous.map(JSONValue.string)),
+                                                     "after": .array(current.map(JSONValue.string))])
+            }
+            if retention != previousRetention {
+                detail["retention_days"] = .object(["before": .number(Double(previousRetention)), "after": .number(Double(retention))])
+            }
+            try await audit.record("widget.updated", subject: id.uuidString.lowercased(), detail: detail, on: connection, logger: logger)
         }
         return try await get(owner: owner, id: id)
     }
 
     public func delete(owner: UUID, id: UUID) async throws {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
-            let rows = try await connection.query("DELETE FROM chat.widgets WHERE id = \(id) RETURNING id", logger: logger).collect()
-            guard !rows.isEmpty else { throw WidgetError.notFound }
+            let rows = try await connection.query("DELETE FROM chat.widgets WHERE id = \(id) RETURNING name", logger: logger).collect()
+            guard let name = try rows.first?.decode(String.self) else { throw WidgetError.notFound }
             try await outbox.enqueue(WidgetChanged(widgetID: id, change: .deleted, allowedDomains: []),
                                      tenant: owner, on: connection, logger: logger)
+            try await audit.record("widget.deleted", subject: id.uuidString.lowercased(), detail: ["name": .string(name)],
+                                   on: connection, logger: logger)
         }
     }
 

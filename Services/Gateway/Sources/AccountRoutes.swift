@@ -23,6 +23,18 @@ struct AccountRoutes: Sendable {
                                                  requestID: context.requestID, logger: context.logger)
             return try Self.json(body)
         }
+        group.get("account/audit") { request, context -> Response in
+            guard let customer = context.caller?.customerID else { throw Problem.unauthorized("Sign in first.") }
+            var limit = 100
+            if let text = request.uri.queryParameters["limit"] {
+                guard let value = Int(text), (1...500).contains(value) else {
+                    throw Problem.unprocessable("limit must be a whole number from 1 to 500.", fields: ["limit"])
+                }
+                limit = value
+            }
+            return try Self.json(try await summary.auditTrail(customer: customer, limit: limit, requestID: context.requestID,
+                                                              logger: context.logger))
+        }
         group.delete("account") { request, context -> Response in
             guard let customer = context.caller?.customerID else { throw Problem.unauthorized("Sign in first.") }
             let response = try await proxy.forward(request, context: context, to: .billing, customer: customer)

@@ -103,19 +103,24 @@ struct AccountSummary: Sendable {
     }
 
     private func fetch(_ part: Part, customer: UUID, requestID: String, logger: Logger) async -> Result<JSONValue, PartFailure> {
+        await fetch(part.path, on: part.service, customer: customer, requestID: requestID, logger: logger)
+    }
+
+    /// The JSON `service` answers at `path` for `customer`, within the lookup timeout.
+    func fetch(_ path: String, on service: ServiceName, customer: UUID, requestID: String,
+               logger: Logger) async -> Result<JSONValue, PartFailure> {
         do {
-            let request = try await issuer.request(part.path, on: part.service, upstreams: upstreams,
-                                                   customer: customer, requestID: requestID)
+            let request = try await issuer.request(path, on: service, upstreams: upstreams, customer: customer, requestID: requestID)
             let response = try await httpClient.execute(request, timeout: .init(timeout))
-            let body = try await response.body.collect(upTo: 256 * 1024)
+            let body = try await response.body.collect(upTo: 1 << 20)
             guard response.status == .ok else {
-                logger.warning("account part refused", metadata: ["part": "\(part.rawValue)", "status": "\(response.status.code)"])
-                return .failure(.init(detail: "The \(part.service.rawValue) service answered \(response.status.code)."))
+                logger.warning("account part refused", metadata: ["path": "\(path)", "status": "\(response.status.code)"])
+                return .failure(.init(detail: "The \(service.rawValue) service answered \(response.status.code)."))
             }
             return .success(JSONValue(any: try JSONSerialization.jsonObject(with: Data(buffer: body))))
         } catch {
-            logger.warning("account part unavailable", metadata: ["part": "\(part.rawValue)", "error": "\(error)"])
-            return .failure(.init(detail: "The \(part.service.rawValue) service did not answer in time."))
+            logger.warning("account part unavailable", metadata: ["path": "\(path)", "error": "\(error)"])
+            return .failure(.init(detail: "The \(service.rawValue) service did not answer in time."))
         }
     }
 }

@@ -25,6 +25,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
                    maximumDocumentBytes: configuration.maximumDocumentBytes, addressPolicy: policy)
         .register(on: routing.businessRoutes)
     IngestAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
+    IngestAccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     let pipeline = DocumentPipeline(
         client: postgres, extractor: Extractor(maximumCharacters: configuration.maximumDocumentCharacters),
         chunker: Chunker(), embedder: embedder,

@@ -41,6 +41,11 @@ public struct PostgresDocumentRepository: Sendable {
                 try await outbox.enqueue(
                     DocumentRequested(documentID: id, widgetID: widget, sourceKind: kind, byteSize: requested),
                     tenant: owner, on: connection, logger: logger)
+                try await IngestAccountData.audit.record(
+                    "document.added", subject: id.uuidString.lowercased(),
+                    detail: ["widget_id": .string(widget.uuidString.lowercased()), "title": .string(title),
+                             "source_kind": .string(kind), "bytes": .number(Double(requested))],
+                    on: connection, logger: logger)
                 return try await Self.fetch(id, on: connection, logger: logger)
             }
         } catch let error as PostgresTransactionError {
@@ -69,11 +74,14 @@ public struct PostgresDocumentRepository: Sendable {
 
     /// Deletes a document, its source and its chunks; its bytes are free again at once.
     public func delete(owner: UUID, id: UUID) async throws {
-        let deleted = try await client.withTenantTransaction(owner, logger: logger) { connection in
-            try await connection.query("DELETE FROM ingest.documents WHERE id = \(id) RETURNING id", logger: logger)
-                .collect().count
+        try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let rows = try await connection.query("DELETE FROM ingest.documents WHERE id = \(id) RETURNING title, widget_id",
+                                                  logger: logger).collect()
+            guard let (title, widget) = try rows.first?.decode((String, UUID).self) else { throw DocumentError.notFound }
+            try await IngestAccountData.audit.record(
+                "document.deleted", subject: id.uuidString.lowercased(),
+                detail: ["widget_id": .string(widget.uuidString.lowercased()), "title": .string(title)], on: connection, logger: logger)
         }
-        if deleted == 0 { throw DocumentError.notFound }
     }
 
     /// Queues a document again (after a failure, or for a new embedding model).

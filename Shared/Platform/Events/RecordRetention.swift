@@ -66,6 +66,13 @@ public final class RecordRetention: Service, Sendable {
             for purge in purges {
                 counts.merge(try await purge(connection, cutoff, logger)) { $0 + $1 }
             }
+            // The audit trail (S10) is kept as long as the rest, never less than a day.
+            if cutoff < now.addingTimeInterval(-86_400) {
+                counts["audit_trail"] = try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT \(schema).purge_audit_trail($1)",
+                                  binds: { var binds = PostgresBindings(); binds.append(cutoff); return binds }()),
+                    logger: logger).collect().first?.decode(Int.self) ?? 0
+            }
             // Which event tickets were used: useless once the tickets have expired (8 days).
             counts["event_tickets"] = try await connection.query("SELECT contexo_tickets.purge_admissions()", logger: logger)
                 .collect().first?.decode(Int.self) ?? 0

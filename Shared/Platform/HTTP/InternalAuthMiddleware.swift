@@ -23,7 +23,9 @@ public struct InternalAuthMiddleware: RouterMiddleware {
         context.caller = caller
         // Tenant transactions on this request's task present the ticket the gateway minted for it.
         // A response body written after this returns (a stream) captures it with `TenantTicket.current`.
-        return try await TenantTicket.$current.withValue(caller.ticket) { try await next(request, context) }
+        return try await TenantTicket.$current.withValue(caller.ticket) {
+            try await AuditTrail.$requestID.withValue(caller.gatewayRequestID) { try await next(request, context) }
+        }
     }
 }
 

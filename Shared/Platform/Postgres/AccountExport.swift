@@ -50,6 +50,10 @@ public struct AccountExport: Sendable {
             let owner = try context.requireCustomer().id
             var headers = HTTPFields()
             headers[.contentType] = "application/x-ndjson"
+            // Who took a copy of everything, and when (S10).
+            try await postgres.withTenantTransaction(owner, logger: logger) { connection in
+                try await AuditTrail(schema: service).record("account.exported", subject: nil, on: connection, logger: logger)
+            }
             // The body is written after this handler returns, outside the request's task-local scope.
             let ticket = TenantTicket.current
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in

@@ -20,7 +20,10 @@ enum AccountData {
         AccountExport.Table("billing.provider_objects", query: "SELECT billing.export_provider_objects()"),
         AccountExport.Table("billing.webhook_receipts", query: "SELECT billing.export_webhook_receipts()",
                             omitted: "body_sha256: identifies a delivery, says nothing about the customer"),
+        AccountExport.Table("billing.audit_trail", query: "SELECT billing.export_audit_trail()"),
     ])
+
+    static let audit = AuditTrail(service: .billing)
 
     /// Deletes every row of the transaction's tenant: the tables under row-level security, then the
     /// definer-only lookups through the one function that may touch them.
@@ -29,5 +32,6 @@ enum AccountData {
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM billing.\(table)"), logger: logger)
         }
         try await connection.query("SELECT billing.erase_tenant_lookups()", logger: logger)
+        try await connection.query("SELECT billing.erase_audit_trail()", logger: logger)
     }
 }

@@ -31,6 +31,9 @@ struct CheckoutReservations: Sendable {
                     INSERT INTO billing.checkout_nonces (nonce_hash, owner_id, variant_id, purpose, expires_at)
                     VALUES (\(nonce.hash), \(customer), \(variant), \(purpose.rawValue), \(expiresAt))
                     """, logger: logger)
+                try await AccountData.audit.record("checkout.started", subject: nil,
+                                                   detail: ["variant_id": .number(Double(variant)), "purpose": .string(purpose.rawValue)],
+                                                   on: connection, logger: logger)
             }
             return open
         }

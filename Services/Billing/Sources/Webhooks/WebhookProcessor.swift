@@ -33,6 +33,15 @@ struct WebhookProcessor: Sendable {
                 """, logger: logger).collect().first?.decode(Bool.self) ?? false
             guard fresh else { return .duplicate }
             let (outcome, owner) = try await dispatch(payload, on: connection)
+            if outcome == .applied, owner != nil {
+                // Inside the customer's tenant, entered by the binding checks above.
+                var detail: [String: JSONValue] = ["object_type": .string(payload.objectType), "object_id": .string(payload.objectID)]
+                if let status = payload.string("status") { detail["status"] = .string(status) }
+                if let variant = payload.integer("variant_id") { detail["variant_id"] = .number(Double(variant)) }
+                let event = String(payload.eventName.unicodeScalars.filter { ("a"..."z").contains($0) || $0 == "_" }.prefix(60))
+                try await AccountData.audit.record("billing.\(event.isEmpty ? "event" : event)", subject: nil, detail: detail, actor: .provider,
+                                                   requestID: nil, on: connection, logger: logger)
+            }
             try await connection.query("""
                 SELECT billing.settle_webhook_receipt(\(digest), \(outcome.label), \(outcome.detail), \(owner))
                 """, logger: logger)

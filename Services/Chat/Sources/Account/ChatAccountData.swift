@@ -13,7 +13,10 @@ enum ChatAccountData {
         .rows("chat.message_usage", orderBy: "period"),
         .rows("chat.message_credits", orderBy: "owner_id"),
         .rows("chat.tenant_entitlements", orderBy: "owner_id"),
+        AccountExport.Table("chat.audit_trail", query: "SELECT chat.export_audit_trail()"),
     ])
+
+    static let audit = AuditTrail(service: .chat)
 }
 
 /// `account.deleted`: the tenant's widgets (and with them sessions and messages), usage, credits and
@@ -25,5 +28,6 @@ enum TenantErasure {
         for table in ["chat.widgets", "chat.message_usage", "chat.message_credits", "chat.tenant_entitlements"] {
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
         }
+        try await connection.query("SELECT chat.erase_audit_trail()", logger: logger)
     }
 }

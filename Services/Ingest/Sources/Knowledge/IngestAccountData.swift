@@ -18,7 +18,10 @@ enum IngestAccountData {
               because: "derived from the text (vectors and a search index), rebuilt by re-indexing"),
         .rows("ingest.widgets", orderBy: "id"),
         .rows("ingest.tenant_entitlements", orderBy: "owner_id"),
+        AccountExport.Table("ingest.audit_trail", query: "SELECT ingest.export_audit_trail()"),
     ])
+
+    static let audit = AuditTrail(service: .ingest)
 }
 
 /// `account.deleted`: the tenant's documents (with their sources and chunks), its widgets' copy and
@@ -30,4 +33,5 @@ let accountErasure: EventHandler = { envelope, connection, logger in
     try await connection.query("DELETE FROM ingest.documents", logger: logger)
     try await connection.query("DELETE FROM ingest.widgets", logger: logger)
     try await connection.query("DELETE FROM ingest.tenant_entitlements", logger: logger)
+    try await connection.query("SELECT ingest.erase_audit_trail()", logger: logger)
 }
