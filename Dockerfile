@@ -17,7 +17,7 @@ FROM ${SWIFT_IMAGE} AS build
 # Debian stable only ships security fixes within a release, so packages are deliberately unpinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
+ && apt-get install -y --no-install-recommends libhiredis-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -55,14 +55,15 @@ RUN mkdir -p /staging/app/Services \
 # ---------------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 
-# libhiredis0.14: Redis client (Shared/CHiredis). libcurl4/libxml2: FoundationNetworking and
+# libhiredis0.14: Redis client (Shared/CHiredis). libcmark-gfm*: Ingest's Markdown parser
+# (Shared/CCmarkGFM). libcurl4/libxml2: FoundationNetworking and
 # FoundationXML (Ingest reads DOCX XML). curl: the compose healthchecks. ca-certificates: TLS to
 # LLM providers and Lemon Squeezy. tzdata: time zones for Foundation. poppler-utils (pdftotext) and
 # unzip: Ingest's sandboxed PDF and DOCX converters.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libhiredis0.14 libcurl4 libxml2 libstdc++6 zlib1g ca-certificates curl tzdata poppler-utils unzip \
+      libhiredis0.14 libcmark-gfm0.29.0.gfm.6 libcmark-gfm-extensions0.29.0.gfm.6 libcurl4 libxml2 libstdc++6 zlib1g ca-certificates curl tzdata poppler-utils unzip \
  && rm -rf /var/lib/apt/lists/*
 
 # Fixed numeric ids so orchestrators can verify runAsNonRoot and volume ownership is predictable.

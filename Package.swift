@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .systemLibrary(
+            name: "CCmarkGFM",
+            path: "Shared/CCmarkGFM",
+            pkgConfig: "libcmark-gfm",
+            providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]
+        ),
         .target(
             name: "Contract",
             path: "Shared/Contract",
@@ -112,7 +118,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "Platform", "Contract",
+                "Platform", "Contract", "CCmarkGFM",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

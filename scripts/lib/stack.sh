@@ -23,9 +23,10 @@ STACK_PG_OS_USER=contexo-pg
 STACK_PGVECTOR_VERSION=0.8.0
 STACK_PGVECTOR_URL=http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_0.8.0.orig.tar.gz
 STACK_PGVECTOR_SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
-# Redis and hiredis; a C toolchain for pgvector; poppler (pdftotext) and unzip for Ingest's
-# PDF and DOCX extraction; curl for downloads.
-STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev pkg-config gcc make libc6-dev curl poppler-utils unzip openssl)
+# Redis and hiredis; cmark-gfm for Ingest's Markdown; a C toolchain for pgvector; poppler
+# (pdftotext) and unzip for Ingest's PDF and DOCX extraction; curl for downloads.
+STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config gcc make libc6-dev
+    curl poppler-utils unzip openssl)
 STACK_APT_UPDATED=0
 STACK_PG_RUNAS=${STACK_PG_RUNAS:-}
 STACK_PG_PORT=${STACK_PG_PORT:-}

@@ -78,4 +78,30 @@ import Testing
         #expect(chunks.allSatisfy { $0.text.count <= 100 * 50 })
         #expect(chunks.count > 10)
     }
+
+    /// Issue 17: a code block is never split while it fits a chunk (the chunk ends before it
+    /// instead), a longer one only between its lines, and a long URL is one token.
+    @Test func codeBlocksAndURLsAreNeverCutThrough() {
+        let code = "```sh\n" + (0..<12).map { "make test_\($0) --verbose" }.joined(separator: "\n") + "\n```"
+        let document = ExtractedDocument(blocks: [
+            TextBlock(.paragraph, Self.words(30, prefix: "p")), TextBlock(.code, code), TextBlock(.paragraph, "after"),
+        ])
+        let chunks = Chunker(tokenBudget: 40, overlap: 5).chunks(of: document)
+        #expect(chunks.contains { $0.text.hasPrefix("```sh") && $0.text.contains("make test_11 --verbose\n```") },
+                "the block whole, in one chunk: \(chunks.map(\.text))")
+        #expect(chunks.filter { $0.text.contains("make test_") }.count == 1)
+
+        let long = "```\n" + (0..<40).map { "line\($0) with four words" }.joined(separator: "\n") + "\n```"
+        let split = Chunker(tokenBudget: 30, overlap: 5).chunks(of: ExtractedDocument(blocks: [TextBlock(.code, long)]))
+        #expect(split.count > 1)
+        for chunk in split.dropLast() {
+            #expect(chunk.text.hasSuffix("words"), "cut between lines: \(chunk.text.suffix(30))")
+        }
+        #expect(split.map(\.tokens).reduce(0, +) == Array(long.split(whereSeparator: \.isWhitespace)).count, "no code repeated")
+
+        let url = "https://example.com/" + String(repeating: "segment/", count: 30) + "end"
+        let linked = Chunker(tokenBudget: 100, overlap: 10, maximumTokenLength: 64)
+            .chunks(of: ExtractedDocument(blocks: [TextBlock(.paragraph, "See \(url) for more.")]))
+        #expect(linked.count == 1 && linked[0].text.contains(url) && linked[0].tokens == 4)
+    }
 }

@@ -35,11 +35,57 @@ import Testing
         #expect(document.title == "Refunds")
         #expect(document.blocks == [
             TextBlock(.heading(level: 1), "Refunds"),
-            TextBlock(.paragraph, "Read carefully: see the policy and code."),
+            TextBlock(.paragraph, "Read carefully: see the policy and `code`."),
             TextBlock(.heading(level: 2), "Timing"),
             TextBlock(.paragraph, "diagram Refunds take 14 days."),
-            TextBlock(.paragraph, "keep **this** as is"),
+            TextBlock(.code, "```\nkeep **this** as is\n```"),
         ])
+    }
+
+    /// Issue 17: what went wrong with real documents (the Redis README's setext headings,
+    /// systemd's `$SYSTEMD_SECCOMP=0`, URLs, code blocks) comes out as written.
+    @Test func markdownFollowsCommonMarkOnRealDocumentsShapes() async throws {
+        let markdown = """
+            Building Redis
+            --------------
+
+            Set `$SYSTEMD_SECCOMP=0` to turn it off, or `foo_bar_baz` and snake_case_words stay.
+            See <https://nodejs.org/en/docs/guides/getting-started-guide/> and [the site](https://redis.io).
+
+            * Run `make test`
+            * Then `./runtest --tls`
+
+            1. first
+            2. second
+
+            | Variable | Meaning |
+            |---|---|
+            | `SYSTEMD_LOG_LEVEL` | the log level |
+
+                indented code_block
+                second line
+
+            > quoted *text*
+
+            Title &amp; more
+            ================
+            <div>raw html</div>
+            """
+        let document = try await extractor.extract(Data(markdown.utf8), format: .markdown)
+        #expect(document.blocks == [
+            TextBlock(.heading(level: 2), "Building Redis"),
+            TextBlock(.paragraph, "Set `$SYSTEMD_SECCOMP=0` to turn it off, or `foo_bar_baz` and snake_case_words stay.\n"
+                      + "See https://nodejs.org/en/docs/guides/getting-started-guide/ and the site."),
+            TextBlock(.paragraph, "- Run `make test`"),
+            TextBlock(.paragraph, "- Then `./runtest --tls`"),
+            TextBlock(.paragraph, "1. first"),
+            TextBlock(.paragraph, "2. second"),
+            TextBlock(.paragraph, "Variable | Meaning\n`SYSTEMD_LOG_LEVEL` | the log level"),
+            TextBlock(.code, "```\nindented code_block\nsecond line\n```"),
+            TextBlock(.paragraph, "quoted text"),
+            TextBlock(.heading(level: 1), "Title & more"),
+        ])
+        #expect(document.title == "Building Redis")
     }
 
     @Test func htmlDropsScriptsStylesAndNavigationButKeepsHeadings() async throws {

@@ -52,10 +52,10 @@ public struct Chunker: Sendable {
                 close()
                 headings.removeAll { $0.level >= level }
                 headings.append((level, block.text))
-            case .paragraph:
+            case .paragraph, .code:
                 if section.page != block.page, !section.tokens.isEmpty { close() }
                 section.page = block.page
-                section.add(scalars, at: offset, maximumTokenLength: maximumTokenLength)
+                section.add(scalars, at: offset, maximumTokenLength: maximumTokenLength, code: block.kind == .code ? index : nil)
             }
         }
         close()
@@ -76,6 +76,17 @@ public struct Chunker: Sendable {
                 } else if tokens[end - 1].endsParagraph {
                     clean = true
                 }
+            }
+            if !clean, let block = tokens[end - 1].code, tokens[end].code == block {
+                // Inside a code block: end before it, or, when it alone is longer than a chunk,
+                // between two of its lines; code is never repeated as overlap.
+                let blockStart = tokens[start..<end].firstIndex { $0.code == block }!
+                if blockStart > start {
+                    end = blockStart
+                } else if let line = (start..<(end - 1)).last(where: { tokens[$0].endsLine }) {
+                    end = line + 1
+                }
+                clean = true
             }
             let first = tokens[start], last = tokens[end - 1]
             let text = String(String.UnicodeScalarView(section.scalars[first.start..<last.end]))
@@ -100,9 +111,16 @@ public struct Chunker: Sendable {
             var start: Int
             var end: Int
             var endsParagraph = false
+            /// The code block the token is in (its block index), if any.
+            var code: Int?
+            /// The last token on its line.
+            var endsLine = false
         }
 
-        mutating func add(_ paragraph: [Unicode.Scalar], at offset: Int, maximumTokenLength: Int) {
+        /// A web address is one token however long (a cut inside it would cite a broken link).
+        static let longTokenPrefixes: [[Unicode.Scalar]] = ["https://", "http://"].map { Array($0.unicodeScalars) }
+
+        mutating func add(_ paragraph: [Unicode.Scalar], at offset: Int, maximumTokenLength: Int, code: Int? = nil) {
             if !scalars.isEmpty {
                 scalars.append("\n")
                 scalars.append("\n")
@@ -115,12 +133,18 @@ public struct Chunker: Sendable {
             let before = tokens.count
             var index = 0
             while index < paragraph.count {
-                while index < paragraph.count, paragraph[index].properties.isWhitespace { index += 1 }
-                let start = index
-                while index < paragraph.count, !paragraph[index].properties.isWhitespace, index - start < maximumTokenLength {
+                while index < paragraph.count, paragraph[index].properties.isWhitespace {
+                    if paragraph[index] == "\n", tokens.count > before { tokens[tokens.count - 1].endsLine = true }
                     index += 1
                 }
-                if index > start { tokens.append(Token(start: base + start, end: base + index)) }
+                let start = index
+                let limit = Self.longTokenPrefixes.contains { prefix in
+                    paragraph.count - start >= prefix.count && Array(paragraph[start..<(start + prefix.count)]) == prefix
+                } ? 2048 : maximumTokenLength
+                while index < paragraph.count, !paragraph[index].properties.isWhitespace, index - start < limit {
+                    index += 1
+                }
+                if index > start { tokens.append(Token(start: base + start, end: base + index, code: code)) }
             }
             if tokens.count > before { tokens[tokens.count - 1].endsParagraph = true }
         }

@@ -22,6 +22,9 @@ public struct TextBlock: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case heading(level: Int)
         case paragraph
+        /// Code kept verbatim, fenced (```` ```lang ````): never split while it fits a chunk, and
+        /// then only between lines.
+        case code
     }
 
     public var kind: Kind

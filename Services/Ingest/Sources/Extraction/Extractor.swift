@@ -33,7 +33,7 @@ public struct Extractor: Sendable {
 
     static func read(_ bytes: Data, format: DocumentFormat) throws -> ExtractedDocument {
         switch format {
-        case .markdown: PlainTextReader.markdown(try text(bytes))
+        case .markdown: MarkdownReader.read(try text(bytes))
         case .html: HTMLReader.read(try text(bytes))
         case .csv: try CSVReader.read(try text(bytes))
         case .plainText, .pdf, .docx: PlainTextReader.plain(try text(bytes))
