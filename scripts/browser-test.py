@@ -9,7 +9,8 @@ http://127.0.0.1:<denied-port> (an origin it does not), then checks:
   a. allowed origin: open the widget, ask a question, see the answer grow while it streams, then a
      citation of the Markdown document                                   -> allowed-answer.png
   b. reload: the conversation is shown again                             -> after-reload.png
-  c. other origin: the widget says it is not available, input disabled   -> not-allowed.png
+  c. the answer renderer fed hostile Markdown and HTML: only safe elements, nothing executes
+  d. other origin: the widget says it is not available, input disabled   -> not-allowed.png
 
 Usage:
   scripts/browser-test.py --gateway http://127.0.0.1:8080 --widget-id ID --allowed-port 8090
@@ -325,6 +326,52 @@ def scenario_reload(browser, previous_answer):
     browser.screenshot("after-reload.png")
 
 
+HOSTILE_MARKDOWN = """Run `<img src=x onerror="window.__xss=1">` first, then:
+```sh
+<script>window.__xss=1</script>
+make BUILD_TLS=yes
+```
+- [click me](javascript:window.__xss=1)
+- [docs](https://example.com/a_b?x=1) and https://redis.io/docs/.
+<img src=x onerror="window.__xss=1"> **bold** <a href="javascript:window.__xss=1">raw</a>"""
+
+
+def scenario_renderer(browser):
+    """The widget's answer renderer fed hostile Markdown and HTML in the real browser: it builds
+    only text, code, lists, emphasis and http(s) links, and nothing executes."""
+    browser.js("""
+        window.__contexoDebug = true;
+        const s = document.createElement('script');
+        s.src = document.querySelector('script[data-widget-id]').src;
+        s.setAttribute('data-widget-id', '00000000-0000-4000-8000-00000000dead');
+        document.body.append(s);""")
+    browser.wait("the debug renderer", lambda: browser.js("return typeof window.__contexoMarkdown === 'function';"))
+    rendered = browser.js("""
+        const html = window.__contexoMarkdown(arguments[0]);
+        const box = document.createElement('div');
+        box.innerHTML = html;   // what the widget built, parsed again: still inert
+        document.body.append(box);
+        return { html, tags: Array.from(box.querySelectorAll('*')).map((e) => e.tagName.toLowerCase()),
+                 links: Array.from(box.querySelectorAll('a')).map((a) => [a.getAttribute('href'), a.rel, a.target]) };""",
+                         HOSTILE_MARKDOWN)
+    time.sleep(0.5)
+    if browser.js("return window.__xss !== undefined;"):
+        raise Failure("hostile Markdown executed")
+    unexpected = set(rendered["tags"]) - {"p", "br", "code", "pre", "ul", "ol", "li", "strong", "a"}
+    if unexpected:
+        raise Failure(f"the renderer made {sorted(unexpected)} elements: {rendered['html']}")
+    expected_links = [["https://example.com/a_b?x=1", "noopener noreferrer", "_blank"],
+                      ["https://redis.io/docs/", "noopener noreferrer", "_blank"]]
+    if rendered["links"] != expected_links:
+        raise Failure(f"links should be the two http(s) ones only, opening apart: {rendered['links']}")
+    for fragment in ("<code>&lt;img src=x onerror=\"window.__xss=1\"&gt;</code>",
+                     "<pre><code>&lt;script&gt;window.__xss=1&lt;/script&gt;\nmake BUILD_TLS=yes\n</code></pre>",
+                     "<li>click me</li>", "<strong>bold</strong>"):
+        if fragment not in rendered["html"]:
+            raise Failure(f"expected {fragment!r} in {rendered['html']}")
+    log(f"renderer: {len(rendered['tags'])} elements, links {[link[0] for link in rendered['links']]}, nothing executed")
+
+
 def scenario_denied(browser, url):
     browser.load(url)
     browser.wait_state("not-allowed")
@@ -417,6 +464,7 @@ def main():
         else:
             print("FAIL reload: skipped, it needs the conversation from 'allowed'", flush=True)
             results["reload"] = None
+        run("renderer", scenario_renderer)
         run("denied", scenario_denied, denied_url)
     finally:
         browser.quit()

@@ -1,6 +1,8 @@
 /* Contexo chat widget: <script src="https://GATEWAY/widget.js" data-widget-id="ID" async></script>
-   Optional data-api-base. Server text is set with textContent only. window.__contexoDebug = true
-   records events in window.__contexoEvents. */
+   Optional data-api-base. Server text becomes DOM text nodes only: answers render a Markdown subset
+   (paragraphs, lists, `code`, fenced code, **bold**, http(s) links) built node by node, never
+   innerHTML. window.__contexoDebug = true records events in window.__contexoEvents and exposes
+   the renderer as window.__contexoMarkdown (for tests). */
 (() => {
   'use strict';
   const script = document.currentScript || document.querySelector('script[data-widget-id][src*="widget.js"]');
@@ -24,6 +26,9 @@ h2{flex:1;margin:0;font-size:16px}.x{border:0;background:none;color:#fff;font-si
 .m[data-role=visitor]{align-self:flex-end;background:${BLUE};color:#fff}
 [data-status=failed] .t,.n{color:#9a1c1c}.n{margin:0 12px 8px;font-size:14px}.n:empty,.c:empty{display:none}
 [data-status=streaming] .t:empty::after{content:"\\2026";font-weight:700}
+.t p{margin:0 0 .5em}.t p:last-child{margin:0}.t ul,.t ol{margin:0 0 .5em;padding-left:1.3em;white-space:normal}
+.t pre{margin:0 0 .5em;padding:6px 8px;background:#fff;border:1px solid #d0d7de;border-radius:6px;overflow-x:auto;white-space:pre}
+.t code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}.t a{color:${BLUE}}
 .c{margin:6px 0 0;padding:0;list-style:none;font-size:13px;white-space:normal}.c a{color:${BLUE}}.c span{color:#4b5563}
 .f{display:flex;gap:8px;padding:10px;border-top:1px solid #d0d7de}
 textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:1px solid #6b7280;border-radius:8px}
@@ -138,13 +143,65 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     await newSession();
   }
 
+  const node = (tag, text) => {
+    const e = document.createElement(tag);
+    if (text != null) e.textContent = text;
+    return e;
+  };
+  // A safe Markdown subset, node by node: a link is made only for http(s) addresses.
+  function markdown(target, text) {
+    target.textContent = '';
+    let p = null, list = null, code = null;
+    for (const line of String(text).split('\n')) {
+      if (code) {
+        if (/^\s*```/.test(line)) code = null; else code.textContent += line + '\n';
+        continue;
+      }
+      if (/^\s*```/.test(line)) {
+        p = list = null;
+        code = node('code');
+        target.appendChild(node('pre')).append(code);
+        continue;
+      }
+      const item = /^\s*(?:[-*+]|(\d{1,3})\.)\s+(.*)$/.exec(line);
+      if (item) {
+        const kind = item[1] ? 'OL' : 'UL';
+        if (!list || list.tagName !== kind) { p = null; list = target.appendChild(node(kind)); }
+        inline(list.appendChild(node('li')), item[2]);
+        continue;
+      }
+      list = null;
+      if (!line.trim()) { p = null; continue; }
+      if (p) p.append(node('br')); else p = target.appendChild(node('p'));
+      inline(p, line);
+    }
+  }
+  function inline(parent, text) {
+    const re = /`([^`]+)`|\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>()[\]]*[^\s<>()[\].,;:!?'"])/g;
+    let last = 0, m;
+    while ((m = re.exec(text))) {
+      parent.append(text.slice(last, m.index));
+      last = re.lastIndex;
+      if (m[1] != null) { parent.append(node('code', m[1])); continue; }
+      if (m[2] != null) { parent.append(node('strong', m[2])); continue; }
+      const href = m[4] || m[5], label = m[3] || m[5];
+      if (!/^https?:\/\//i.test(href)) { parent.append(label); continue; }
+      parent.append(Object.assign(node('a', label), { href, target: '_blank', rel: 'noopener noreferrer' }));
+    }
+    parent.append(text.slice(last));
+  }
+  if (window.__contexoDebug === true) {
+    window.__contexoMarkdown = (text) => { const d = node('div'); markdown(d, text); return d.innerHTML; };
+  }
+
   function message(role, text, status) {
     const el = document.createElement('div');
     el.className = 'm';
     el.setAttribute('data-role', role);
     if (status) el.setAttribute('data-status', status);
     el.innerHTML = '<div class="t"></div><ul class="c"></ul>';
-    el.firstChild.textContent = text || (status === 'failed' ? 'This answer could not be completed.' : '');
+    if (role === 'assistant' && text && status !== 'failed') markdown(el.firstChild, text);
+    else el.firstChild.textContent = text || (status === 'failed' ? 'This answer could not be completed.' : '');
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;
     return el;
@@ -199,7 +256,8 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     const finish = (status, msg) => {
       ended = true;
       el.setAttribute('data-status', status);
-      if (msg != null) t.textContent = msg;
+      if (msg != null && status === 'complete') markdown(t, msg);
+      else if (msg != null) t.textContent = msg;
     };
     setState('streaming');
     try {
