@@ -103,6 +103,23 @@ import Testing
         #expect(Self.paragraphs(document) == ["We ship worldwide in 3–5 days.", "Express", "Standard & free"])
     }
 
+    /// Issue 17: `<pre>` is code as written, `<code>` stays marked, every named entity decodes.
+    @Test func htmlKeepsPreformattedCodeAndDecodesEveryNamedEntity() async throws {
+        let html = """
+            <h2>Install</h2><p>Set <code>SYSTEMD_LOG_LEVEL</code> to <code>debug</code> &rarr; caf&eacute; &hearts; &NotEqualTilde; &frac12;.</p>
+            <pre><code><span class="k">if</span> a &lt; b {
+                make_install &amp;&amp; echo "done"
+            }</code></pre><p>After &unknownentity; the end.</p>
+            """
+        let document = try await extractor.extract(Data(html.utf8), format: .html)
+        #expect(document.blocks == [
+            TextBlock(.heading(level: 2), "Install"),
+            TextBlock(.paragraph, "Set `SYSTEMD_LOG_LEVEL` to `debug` → café ♥ ≂̸ ½."),
+            TextBlock(.code, "```\nif a < b {\n    make_install && echo \"done\"\n}\n```"),
+            TextBlock(.paragraph, "After &unknownentity; the end."),
+        ])
+    }
+
     @Test func csvRowsBecomeLabelledParagraphs() async throws {
         let csv = "plan,price,notes\r\nStarter,9,\"Up to 3 widgets, \"\"fair\"\" use\"\r\nPro,29,\"Line one\nline two\"\r\n"
         let document = try await extractor.extract(Data(csv.utf8), format: .csv)

@@ -58,6 +58,21 @@ enum HTMLReader {
                 index = skipElement(tag.name, in: bytes, from: index)
                 continue
             }
+            if tag.name == "pre", !tag.closing {
+                // Preformatted text is code: its lines and spacing as written, inner tags dropped.
+                flush()
+                let end = find(Array("</pre".utf8), in: bytes, from: index) ?? bytes.count
+                let code = decodeEntities(stripTags(bytes[index..<end])).trimmingCharacters(in: .newlines)
+                if !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    blocks.append(TextBlock(.code, "```\n\(code)\n```"))
+                }
+                index = end
+                continue
+            }
+            if tag.name == "code" {
+                text.append(UInt8(ascii: "`"))
+                continue
+            }
             if tag.name.count == 2, tag.name.first == "h", let level = Int(tag.name.dropFirst()), (1...6).contains(level) {
                 flush()
                 headingLevel = tag.closing ? nil : level
@@ -72,6 +87,21 @@ enum HTMLReader {
             title = blocks.first { if case .heading = $0.kind { true } else { false } }?.text
         }
         return ExtractedDocument(title: title, blocks: blocks)
+    }
+
+    /// The text of `bytes` with every tag removed (comments too).
+    private static func stripTags(_ bytes: ArraySlice<UInt8>) -> String {
+        var output: [UInt8] = []
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: "<"), let close = bytes[index...].firstIndex(of: UInt8(ascii: ">")) {
+                index = close + 1
+            } else {
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// The index after the element's matching close tag (nested same-name elements counted).
@@ -113,7 +143,7 @@ enum HTMLReader {
         while let amp = rest.firstIndex(of: "&") {
             output += rest[..<amp]
             let after = rest[amp...]
-            if let semicolon = after.prefix(12).firstIndex(of: ";"),
+            if let semicolon = after.prefix(40).firstIndex(of: ";"),
                let decoded = entity(String(after[after.index(after: amp)..<semicolon])) {
                 output += decoded
                 rest = after[after.index(after: semicolon)...]
@@ -126,23 +156,10 @@ enum HTMLReader {
     }
 
     private static func entity(_ name: String) -> String? {
-        switch name {
-        case "amp": return "&"
-        case "lt": return "<"
-        case "gt": return ">"
-        case "quot": return "\""
-        case "apos": return "'"
-        case "nbsp": return " "
-        case "mdash": return "—"
-        case "ndash": return "–"
-        case "hellip": return "…"
-        case "copy": return "©"
-        default:
-            guard name.hasPrefix("#") else { return nil }
-            let digits = name.dropFirst()
-            let value = digits.first == "x" || digits.first == "X" ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
-            return value.flatMap(Unicode.Scalar.init).map { String(Character($0)) }
-        }
+        guard name.hasPrefix("#") else { return name == "nbsp" ? " " : HTMLEntities.named[name] }
+        let digits = name.dropFirst()
+        let value = digits.first == "x" || digits.first == "X" ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
+        return value.flatMap(Unicode.Scalar.init).map { String(Character($0)) }
     }
 
     /// A tag starting at `<`: its lower-cased name, whether it closes, and where it ends.
