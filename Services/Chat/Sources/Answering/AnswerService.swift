@@ -1,6 +1,7 @@
 import Contract
 import Foundation
 import Logging
+import Platform
 
 /// What a visitor's answer stream carries: pieces of text, then one final event.
 public enum AnswerStreamEvent: Sendable, Equatable {
@@ -36,6 +37,19 @@ public struct AnswerService: Sendable {
     public static let historyLimit = 6
     /// What a widget says when its documents hold nothing relevant.
     public static let noAnswerText = "I'm sorry, I couldn't find an answer to that in this site's documents."
+
+    /// The same, in the question's language when it is recognised.
+    public static func noAnswerText(for question: String) -> String {
+        switch TextLanguage.detect(question) {
+        case .german: "Leider habe ich dazu in den Dokumenten dieser Website keine Antwort gefunden."
+        case .french: "Désolé, je n'ai pas trouvé de réponse à cette question dans les documents de ce site."
+        case .spanish: "Lo siento, no encontré una respuesta a eso en los documentos de este sitio."
+        case .italian: "Mi dispiace, non ho trovato una risposta a questa domanda nei documenti di questo sito."
+        case .dutch: "Sorry, ik heb daar in de documenten van deze site geen antwoord op gevonden."
+        case .portuguese: "Desculpe, não encontrei uma resposta para isso nos documentos deste site."
+        case .english, nil: noAnswerText
+        }
+    }
 
     let store: ConversationStore
     let knowledge: KnowledgeClient
@@ -75,11 +89,12 @@ public struct AnswerService: Sendable {
                 owner: widget.owner, widget: widget.id, query: text, limit: Self.passageLimit, requestID: requestID
             ).filter(Self.relevant)
             guard !passages.isEmpty else {
-                continuation.yield(.token(Self.noAnswerText))
+                let apology = Self.noAnswerText(for: text)
+                continuation.yield(.token(apology))
                 try await store.finishAnswer(widget, session: session, question: question, answerID: answerID,
-                                             text: Self.noAnswerText, citations: [], unanswered: true, provider: "none")
+                                             text: apology, citations: [], unanswered: true, provider: "none")
                 continuation.yield(.done(AnswerSummary(messageID: answerID, questionID: question.messageID,
-                                                       text: Self.noAnswerText, citations: [], unanswered: true)))
+                                                       text: apology, citations: [], unanswered: true)))
                 return
             }
             let history = settings.includeHistory

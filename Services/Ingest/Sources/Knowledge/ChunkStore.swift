@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Platform
 import PostgresNIO
 
 /// Writes a document's chunks in bulk (multi-row `INSERT … SELECT unnest(…)`, a few hundred rows
@@ -7,14 +8,15 @@ import PostgresNIO
 enum ChunkStore {
     static let rowsPerStatement = 256
 
-    static func replace(document: UUID, owner: UUID, widget: UUID, chunks: [Chunk], vectors: [[Float]],
+    /// - Parameter language: what the chunks' full text is stemmed as (English when unknown).
+    static func replace(document: UUID, owner: UUID, widget: UUID, chunks: [Chunk], vectors: [[Float]], language: TextLanguage? = nil,
                         on connection: PostgresConnection, logger: Logger) async throws {
         precondition(chunks.count == vectors.count)
         try await connection.query("DELETE FROM ingest.chunks WHERE document_id = \(document)", logger: logger)
         for start in stride(from: 0, to: chunks.count, by: rowsPerStatement) {
             let range = start..<min(start + rowsPerStatement, chunks.count)
             let slice = chunks[range]
-            var binds = PostgresBindings(capacity: 12)
+            var binds = PostgresBindings(capacity: 13)
             binds.append(owner)
             binds.append(widget)
             binds.append(document)
@@ -26,11 +28,12 @@ enum ChunkStore {
             binds.append(slice.map { Int32($0.characterEnd) })
             binds.append(slice.map { Int32($0.tokens) })
             binds.append(vectors[range].map(EmbeddingSpace.literal))
+            binds.append((language ?? .english).searchConfiguration)
             try await connection.query(PostgresQuery(unsafeSQL: """
                 INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, heading, page,
-                                           char_start, char_end, tokens, embedding)
+                                           char_start, char_end, tokens, embedding, language)
                 SELECT $1, $2, $3, c.ordinal, c.content, c.heading, nullif(c.page, 0), c.char_start, c.char_end,
-                       c.tokens, c.embedding::halfvec(768)
+                       c.tokens, c.embedding::halfvec(768), $12::regconfig
                 FROM unnest($4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[])
                      AS c(ordinal, content, heading, page, char_start, char_end, tokens, embedding)
                 """, binds: binds), logger: logger)

@@ -62,7 +62,7 @@ public struct DocumentPipeline: Sendable {
         guard status == "queued" || status == "processing" else { return }  // an older job for a finished document
         await markProcessing(job.documentID, owner: owner)
 
-        let outcome: Result<(chunks: [Chunk], vectors: [[Float]]), any Error>
+        let outcome: Result<(chunks: [Chunk], vectors: [[Float]], language: TextLanguage?), any Error>
         do {
             var (body, contentType) = (storedBody, storedType)
             if kind == "crawl" || (kind == "url" && !isPage) {
@@ -91,7 +91,7 @@ public struct DocumentPipeline: Sendable {
             let vectors = try await embedder.embed(documents: chunks.map {
                 EmbeddingInput(text: $0.heading.isEmpty ? $0.text : "\($0.heading)\n\($0.text)", title: title)
             })
-            outcome = .success((chunks, vectors))
+            outcome = .success((chunks, vectors, TextLanguage.detect(document.blocks.lazy.map(\.text).joined(separator: "\n"))))
         } catch let failure as ExtractionFailure {
             outcome = .failure(failure)
         } catch let failure as EmbeddingError {
@@ -103,7 +103,8 @@ public struct DocumentPipeline: Sendable {
         switch outcome {
         case .success(let result):
             try await ChunkStore.replace(document: job.documentID, owner: owner, widget: job.widgetID,
-                                         chunks: result.chunks, vectors: result.vectors, on: connection, logger: logger)
+                                         chunks: result.chunks, vectors: result.vectors, language: result.language,
+                                         on: connection, logger: logger)
             try await connection.query("""
                 UPDATE ingest.documents SET status = 'ready', failure_reason = NULL,
                     chunk_count = \(Int32(result.chunks.count)), updated_at = now()

@@ -48,7 +48,7 @@ public struct HybridSearch: Sendable {
             let order = size <= Self.exactSearchLimit ? "(embedding <=> $1::halfvec(768)) + 0" : "embedding <=> $1::halfvec(768)"
             try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
             try await connection.query("SET LOCAL hnsw.ef_search = \(unescaped: String(Self.efSearch))", logger: logger)
-            var binds = PostgresBindings(capacity: 7)
+            var binds = PostgresBindings(capacity: 8)
             binds.append(vector)
             binds.append(owner)
             binds.append(widget)
@@ -56,6 +56,9 @@ public struct HybridSearch: Sendable {
             binds.append(query)
             binds.append(Int32(limit))
             binds.append(Int32(semanticCandidates))
+            // Stemmed as the question's language (English when it is not recognised); every chunk's
+            // index also holds its words as written, which the exact-words query matches in any language.
+            binds.append((TextLanguage.detect(query) ?? .english).searchConfiguration)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 WITH semantic AS MATERIALIZED (
                     SELECT id, embedding <=> $1::halfvec(768) AS distance FROM ingest.chunks
@@ -64,8 +67,8 @@ public struct HybridSearch: Sendable {
                 semantic_ranked AS (
                     SELECT id, distance, row_number() OVER (ORDER BY distance + 0) AS rank_ix FROM semantic),
                 question AS (
-                    SELECT nullif(plainto_tsquery('english', $5)::text, '')::tsquery AS all_words,
-                           nullif(replace(plainto_tsquery('english', $5)::text, '&', '|'), '')::tsquery AS any_word),
+                    SELECT nullif((plainto_tsquery($8::regconfig, $5) || plainto_tsquery('simple', $5))::text, '')::tsquery AS all_words,
+                           nullif(replace(plainto_tsquery($8::regconfig, $5)::text, '&', '|'), '')::tsquery AS any_word),
                 text_ids AS (
                     SELECT c.id FROM ingest.chunks c, question q
                     WHERE q.all_words IS NOT NULL AND c.owner_id = $2 AND c.widget_id = $3 AND c.fts @@ q.all_words
