@@ -45,7 +45,7 @@ let migrations = try MigrationFile.discover(in: URL(fileURLWithPath: setting("BE
 _ = try await Migrator(
     admin: admin,
     roles: try ["chat", "ingest", "billing"].map { try ServiceRole(schema: $0, name: "contexo_\($0)", password: rolePassword) },
-    migrations: migrations, logger: logger).run()
+    migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
 try await run("""
     CREATE TABLE chat.probe_effects (event_id uuid NOT NULL, consumer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
     GRANT SELECT, INSERT ON chat.probe_effects TO contexo_chat;

@@ -77,7 +77,7 @@ struct ChatBench {
 
     func measure(chatPort: Int, ingestPort: Int, provider: InstantProvider) async throws {
         let logger = self.logger
-        let issuer = await InternalTokenIssuer(secret: Self.secret)
+        let issuer = await InternalTokenIssuer(secret: Self.secret, ticketKey: TestStack.ticketKey)
         let owner = UUID()
         // The widget through Chat's API, then 10,000 chunks of knowledge for it.
         var create = HTTPClientRequest(url: "http://127.0.0.1:\(chatPort)/v1/widgets")
@@ -138,7 +138,8 @@ struct ChatBench {
         report("  Contexo before the provider is called: " + Percentiles(added).summary)
 
         // The same steps on their own, one at a time, in this run.
-        try await withClient(environment.role("chat"), logger: logger) { chatClient in
+        // A request's task holds the gateway's ticket for the widget's owner; so does this one.
+        try await TestStack.asTenant(owner) { try await withClient(environment.role("chat"), logger: logger) { chatClient in
             try await withClient(environment.role("ingest"), logger: logger) { ingestClient in
                 let store = ConversationStore(client: chatClient, freeMessageAllowance: 10_000_000, logger: logger)
                 let entry = try await store.widget(widget)
@@ -164,7 +165,7 @@ struct ChatBench {
                 report("    retrieval query, direct:          " + Percentiles(direct).summary)
                 report("    retrieval through Ingest's HTTP:  " + Percentiles(overHTTP).summary)
             }
-        }
+        } }
     }
 
     struct Sample: Sendable {

@@ -4,6 +4,7 @@ import Ingest
 import Logging
 import Platform
 import PostgresNIO
+import TestSupport
 
 /// `scripts/bench ingest`: chunking throughput, end-to-end ingestion with the local embedder, and
 /// hybrid search latency with recall@10 of the vector leg against exact search, on ≥ 100,000
@@ -62,21 +63,29 @@ struct IngestBench {
             let totalBytes = texts.reduce(0) { $0 + $1.count }
             let clock = ContinuousClock()
             let elapsed = try await clock.measure {
-                for (index, text) in texts.enumerated() {
-                    _ = try await repository.create(owner: owner, widget: widget, title: "Doc \(index)", kind: "upload",
-                                                    format: .markdown, sourceURL: nil, body: text)
+                // Uploads as the gateway forwards them: with a ticket for the customer.
+                try await TestStack.asTenant(owner) {
+                    for (index, text) in texts.enumerated() {
+                        _ = try await repository.create(owner: owner, widget: widget, title: "Doc \(index)", kind: "upload",
+                                                        format: .markdown, sourceURL: nil, body: text)
+                    }
                 }
-                // The jobs as the consumer runs them: each in one transaction with its effects.
+                // The jobs as the consumer runs them: each in one transaction with its effects, with
+                // the ticket Postgres minted for the job.
                 let rows = try await client.query(
-                    "SELECT envelope FROM ingest.outbox WHERE stream = \(EventStream.ingestJobs.key) ORDER BY seq", logger: logger).collect()
+                    "SELECT envelope, tenant_ticket FROM ingest.outbox WHERE stream = \(EventStream.ingestJobs.key) ORDER BY seq",
+                    logger: logger).collect()
                 for row in rows {
-                    let envelope = try EventEnvelope.decode(from: Data(try row.decode(String.self).utf8))
-                    try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+                    let (body, ticket) = try row.decode((String, String?).self)
+                    let envelope = try EventEnvelope.decode(from: Data(body.utf8))
+                    try await TenantTicket.$current.withValue(ticket.flatMap(TenantTicket.init)) {
+                        try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+                    }
                 }
             }
-            let chunks = try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let chunks = try await TestStack.asTenant(owner) { try await client.withTenantTransaction(owner, logger: logger) { connection in
                 try await connection.query("SELECT count(*)::int FROM ingest.chunks", logger: logger).collect().first!.decode(Int.self)
-            }
+            } }
             let minutes = seconds(elapsed) / 60
             report("== ingestion: \(documents) Markdown documents, \(totalBytes / 1_000_000) MB → \(chunks) chunks, one worker, local embedder")
             report(String(format: "  %.1f s: %.1f MB/min, %.0f chunks/s (upload, extract, chunk, embed, bulk insert with HNSW and GIN upkeep, commit)",
@@ -139,7 +148,9 @@ struct IngestBench {
                     for _ in 0..<(sizeClass == "xlarge" || sizeClass == "large" ? 80 : sizeClass == "medium" ? 10 : 4) {
                         let query = generator.sentence(words: 6)
                         latencies.append(try await clock.measure {
-                            _ = try await search.search(owner: tenant.owner, widget: tenant.widget, query: query, limit: 10)
+                            _ = try await TestStack.asTenant(tenant.owner) {
+                                try await search.search(owner: tenant.owner, widget: tenant.widget, query: query, limit: 10)
+                            }
                         })
                         let vector = EmbeddingSpace.literal(LocalEmbedder.vector(for: query))
                         let approximate = try await Self.vectorTop10(client, tenant, vector, exact: false, logger: logger)
@@ -160,7 +171,7 @@ struct IngestBench {
     /// The vector leg exactly as HybridSearch runs it (HNSW, iterative scan), or exact (no index).
     static func vectorTop10(_ client: PostgresClient, _ tenant: Tenant, _ vector: String, exact: Bool,
                             logger: Logger) async throws -> [Int64] {
-        try await client.withTenantTransaction(tenant.owner, logger: logger) { connection in
+        try await TestStack.asTenant(tenant.owner) { try await client.withTenantTransaction(tenant.owner, logger: logger) { connection in
             if exact || tenant.chunks <= HybridSearch.exactSearchLimit {
                 // The production path for widgets this size is exact too (HybridSearch.exactSearchLimit).
                 try await connection.query("SET LOCAL enable_indexscan = off", logger: logger)
@@ -174,7 +185,7 @@ struct IngestBench {
                     WHERE owner_id = \(tenant.owner) AND widget_id = \(tenant.widget) ORDER BY distance LIMIT 10)
                 SELECT id FROM semantic ORDER BY distance + 0
                 """, logger: logger).collect().map { try $0.decode(Int64.self) }
-        }
+        } }
     }
 
     /// One tenant's chunks: a document row, then text and local embeddings in bulk, 1,000 per statement.

@@ -3,6 +3,7 @@ import Logging
 import Migrations
 import Platform
 import PostgresNIO
+import TestSupport
 
 /// Writes a result line at once (no buffering to lose if the run dies).
 func report(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
@@ -44,7 +45,8 @@ struct BenchEnvironment {
         _ = try await Migrator(
             admin: admin,
             roles: try ["chat", "ingest", "billing"].map { try ServiceRole(schema: $0, name: "contexo_\($0)", password: rolePassword) },
-            migrations: try MigrationFile.discover(in: URL(fileURLWithPath: migrationsDirectory)), logger: logger).run()
+            migrations: try MigrationFile.discover(in: URL(fileURLWithPath: migrationsDirectory)),
+            ticketKeys: [TestStack.ticketKey], logger: logger).run()
     }
 
     func run(_ sql: String, database: String = "contexo_bench") async throws {
