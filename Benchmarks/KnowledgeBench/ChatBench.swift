@@ -104,12 +104,12 @@ struct ChatBench {
         let perVisitor = Int(ProcessInfo.processInfo.environment["BENCH_MESSAGES"] ?? "40") ?? 40
         let questions = (0..<(Self.visitors * perVisitor)).map { index in "q\(index) " + generator.sentence(words: 6) }
         let sessions = try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<Self.visitors { group.addTask { try await self.startSession(chatPort: chatPort, widget: widget, issuer: issuer) } }
+            for _ in 0..<Self.visitors { group.addTask { try await self.startSession(chatPort: chatPort, widget: widget, owner: owner, issuer: issuer) } }
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         // Warm-up: connections, caches, plans.
         for question in questions.prefix(32) {
-            _ = try await ask(chatPort: chatPort, widget: widget, session: sessions[0], question: "warm " + question, issuer: issuer)
+            _ = try await ask(chatPort: chatPort, widget: widget, owner: owner, session: sessions[0], question: "warm " + question, issuer: issuer)
         }
 
         report("== chat: \(Self.visitors) concurrent visitors × \(perVisitor) messages over HTTP with SSE, 10,000-chunk knowledge base, instant provider")
@@ -120,7 +120,7 @@ struct ChatBench {
                 group.addTask {
                     var samples: [Sample] = []
                     for index in 0..<perVisitor {
-                        samples.append(try await self.ask(chatPort: chatPort, widget: widget, session: sessions[visitor],
+                        samples.append(try await self.ask(chatPort: chatPort, widget: widget, owner: owner, session: sessions[visitor],
                                                           question: questions[visitor * perVisitor + index], issuer: issuer))
                     }
                     return samples
@@ -175,20 +175,20 @@ struct ChatBench {
         var total: Duration
     }
 
-    func startSession(chatPort: Int, widget: UUID, issuer: InternalTokenIssuer) async throws -> String {
+    func startSession(chatPort: Int, widget: UUID, owner: UUID, issuer: InternalTokenIssuer) async throws -> String {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(chatPort)/widget/v1/widgets/\(widget)/sessions")
         request.method = .POST
-        request.headers.add(name: InternalTokenVerifier.header, value: try await issuer.token(for: .chat, customerID: nil, requestID: "bench", plan: nil))
+        request.headers.add(name: InternalTokenVerifier.header, value: try await issuer.token(for: .chat, customerID: nil, tenant: owner, requestID: "bench", plan: nil))
         request.headers.add(name: "X-Contexo-Client-IP", value: "198.51.100.\(Int.random(in: 1...250))")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
         return (try JSONSerialization.jsonObject(with: Data(buffer: body)) as! [String: Any])["token"] as! String
     }
 
-    func ask(chatPort: Int, widget: UUID, session: String, question: String, issuer: InternalTokenIssuer) async throws -> Sample {
+    func ask(chatPort: Int, widget: UUID, owner: UUID, session: String, question: String, issuer: InternalTokenIssuer) async throws -> Sample {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(chatPort)/widget/v1/widgets/\(widget)/messages")
         request.method = .POST
-        request.headers.add(name: InternalTokenVerifier.header, value: try await issuer.token(for: .chat, customerID: nil, requestID: "bench", plan: nil))
+        request.headers.add(name: InternalTokenVerifier.header, value: try await issuer.token(for: .chat, customerID: nil, tenant: owner, requestID: "bench", plan: nil))
         request.headers.add(name: "X-Contexo-Session", value: session)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "text/event-stream")

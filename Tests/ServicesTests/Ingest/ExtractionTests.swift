@@ -103,6 +103,14 @@ import Testing
         #expect(Self.paragraphs(document) == ["We ship worldwide in 3–5 days.", "Express", "Standard & free"])
     }
 
+    /// Front matter (systemd's ENVIRONMENT.md starts with it) is metadata: its title, not a heading.
+    @Test func markdownFrontMatterGivesTheTitleAndNoText() async throws {
+        let markdown = "---\ntitle: Known Environment Variables\ncategory: Interfaces\n---\n\n# Known Environment Variables\n\nA number of components.\n"
+        let document = try await extractor.extract(Data(markdown.utf8), format: .markdown)
+        #expect(document.title == "Known Environment Variables")
+        #expect(document.blocks == [TextBlock(.heading(level: 1), "Known Environment Variables"), TextBlock(.paragraph, "A number of components.")])
+    }
+
     /// Issue 17: `<pre>` is code as written, `<code>` stays marked, every named entity decodes.
     @Test func htmlKeepsPreformattedCodeAndDecodesEveryNamedEntity() async throws {
         let html = """

@@ -15,6 +15,7 @@ enum MarkdownReader {
 
     static func read(_ text: String) -> ExtractedDocument {
         precondition(registered)
+        let (frontTitle, text) = frontMatter(text)
         let parser = cmark_parser_new(CMARK_OPT_DEFAULT)!
         defer { cmark_parser_free(parser) }
         for name in ["table", "strikethrough", "autolink", "tasklist"] {
@@ -29,8 +30,21 @@ enum MarkdownReader {
         defer { cmark_node_free(root) }
         var blocks: [TextBlock] = []
         walk(root, into: &blocks, marker: nil)
-        let title = blocks.first { if case .heading = $0.kind { true } else { false } }?.text
+        let title = frontTitle ?? blocks.first { if case .heading = $0.kind { true } else { false } }?.text
         return ExtractedDocument(title: title, blocks: blocks)
+    }
+
+    /// YAML front matter (`---` … `---` at the very start, as Jekyll and Hugo sites write it) is
+    /// metadata, not text: CommonMark would read it as a rule and a heading. Its `title:` is the
+    /// document's title.
+    static func frontMatter(_ text: String) -> (title: String?, body: String) {
+        guard text.hasPrefix("---\n") || text.hasPrefix("---\r\n") else { return (nil, text) }
+        let lines = text.split(separator: "\n", maxSplits: 60, omittingEmptySubsequences: false)
+        guard let close = lines.dropFirst().prefix(50).firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" })
+        else { return (nil, text) }
+        let title = lines[1..<close].first { $0.hasPrefix("title:") }
+            .map { $0.dropFirst(6).trimmingCharacters(in: CharacterSet(charactersIn: " \"'\r")) }
+        return (title.flatMap { $0.isEmpty ? nil : $0 }, lines[(close + 1)...].joined(separator: "\n"))
     }
 
     /// The block-level children of `node`, in order; `marker` prefixes the first paragraph of a list item.
