@@ -64,6 +64,19 @@ import Testing
         #expect(answer.contains("\(refund) [1]") && answer.contains("Opened software cannot be refunded. [2]"), "\(answer)")
     }
 
+    /// A list item that wraps onto more lines is one unit: the answer keeps the variable it names.
+    @Test func aWrappedListItemIsQuotedWhole() {
+        let passage = """
+            * `$SYSTEMD_OFFLINE=[0|1]` — if set to `1`, then `systemctl` will refrain from
+              talking to PID 1; this has the same effect as the historical detection of `chroot()`.
+
+            * `$SD_EVENT_PROFILE_DELAYS=1` — if set, the event loop prints latency information.
+            """
+        let answer = AnswerComposer.compose(question: "How do I stop systemctl from talking to PID 1?", passages: [passage])
+        #expect(answer?.hasPrefix("* `$SYSTEMD_OFFLINE=[0|1]` — if set to `1`, then `systemctl` will refrain from talking to PID 1;") == true,
+                "\(answer ?? "")")
+    }
+
     @Test func identifiersWithUnderscoresMatchAsOneWord() {
         let answer = AnswerComposer.compose(question: "What does SYSTEMD_SECCOMP do?", passages: [
             "Logging is configured elsewhere. Set `$SYSTEMD_SECCOMP=0` to turn off the seccomp filter.",

@@ -78,6 +78,12 @@ enum AnswerComposer {
             units += sentences(joined).map { Unit(kind: .prose, text: $0) }
             prose.removeAll()
         }
+        // A list item runs on over the lines that follow it, up to a blank line or the next item.
+        var item: String?
+        func flushItem() {
+            if let text = item { units.append(Unit(kind: .line, text: text)) }
+            item = nil
+        }
         var code: [Substring]?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -93,12 +99,21 @@ enum AnswerComposer {
             }
             if trimmed.hasPrefix("```") {
                 flushProse()
+                flushItem()
                 code = [line]
             } else if trimmed.isEmpty {
                 flushProse()
-            } else if isListItem(trimmed) || trimmed.contains(" | ") {
+                flushItem()
+            } else if isListItem(trimmed) {
                 flushProse()
+                flushItem()
+                item = trimmed
+            } else if trimmed.contains(" | ") {
+                flushProse()
+                flushItem()
                 units.append(Unit(kind: .line, text: trimmed))
+            } else if let current = item {
+                item = current + " " + trimmed
             } else {
                 prose.append(trimmed)
             }
@@ -106,6 +121,7 @@ enum AnswerComposer {
         // A chunk can end inside a code block: what there is of it is still code.
         if let block = code { units.append(Unit(kind: .code, text: block.joined(separator: "\n") + "\n```")) }
         flushProse()
+        flushItem()
         return units.filter { !$0.text.isEmpty }
     }
 
