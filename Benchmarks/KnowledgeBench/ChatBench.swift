@@ -38,21 +38,30 @@ struct ChatBench {
     }
 
     func run() async throws {
+        let provider = InstantProvider()
+        try await Self.withChatAndIngest(environment, secret: Self.secret, provider: provider) { chatPort, ingestPort in
+            try await measure(chatPort: chatPort, ingestPort: ingestPort, provider: provider)
+        }
+    }
+
+    /// Chat (with `provider`) and Ingest running in this process on free ports, against a fresh
+    /// migrated database, for `body`.
+    static func withChatAndIngest(_ environment: BenchEnvironment, secret: String, provider: any AnswerProvider,
+                                  _ body: (_ chatPort: Int, _ ingestPort: Int) async throws -> Void) async throws {
         try await environment.freshDatabase()
-        let logger = self.logger
+        let logger = environment.logger
         let redis = RedisEndpoint(url: environment.redisURL)!
         let ingestPort = freePort(), chatPort = freePort()
         func service(_ port: Int, _ name: ServiceName) -> ServiceConfiguration {
-            ServiceConfiguration(environment: .production, port: port, logLevel: .warning, internalTokenSecret: Self.secret, redis: redis,
+            ServiceConfiguration(environment: .production, port: port, logLevel: .warning, internalTokenSecret: secret, redis: redis,
                                  events: TestEventKeys.events(for: name))
         }
         let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
             service: service(ingestPort, .ingest), database: DatabaseConfiguration(url: environment.role("ingest"), maximumConnections: 16)),
             logger: logger)
-        let provider = InstantProvider()
         let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
             service: service(chatPort, .chat), database: DatabaseConfiguration(url: environment.role("chat"), maximumConnections: 16),
-            freeWidgetLimit: 5, freeMessageAllowance: 10_000_000,
+            freeWidgetLimit: 10, freeMessageAllowance: 10_000_000,
             ingestURL: URL(string: "http://127.0.0.1:\(ingestPort)")!), logger: logger, provider: provider)
         let group = ServiceGroup(configuration: .init(services: [ingest, chat], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -60,13 +69,13 @@ struct ChatBench {
             defer { Task { await group.triggerGracefulShutdown() } }
             try await waitUntilReady(chatPort)
             try await waitUntilReady(ingestPort)
-            try await measure(chatPort: chatPort, ingestPort: ingestPort, provider: provider)
+            try await body(chatPort, ingestPort)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
     }
 
-    func waitUntilReady(_ port: Int) async throws {
+    static func waitUntilReady(_ port: Int) async throws {
         for _ in 0..<200 {
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/readyz"), timeout: .seconds(2)),
                response.status == .ok { return }

@@ -31,30 +31,8 @@ struct QualityBench {
     func run() async throws {
         let file = ProcessInfo.processInfo.environment["BENCH_QUALITY_FILE"] ?? "Benchmarks/quality/questions.json"
         let suite = try JSONDecoder().decode(Suite.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
-        try await environment.freshDatabase()
-        let logger = self.logger
-        let redis = RedisEndpoint(url: environment.redisURL)!
-        let ingestPort = freePort(), chatPort = freePort()
-        func service(_ port: Int, _ name: ServiceName) -> ServiceConfiguration {
-            ServiceConfiguration(environment: .production, port: port, logLevel: .warning, internalTokenSecret: Self.secret, redis: redis,
-                                 events: TestEventKeys.events(for: name))
-        }
-        let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
-            service: service(ingestPort, .ingest), database: DatabaseConfiguration(url: environment.role("ingest"), maximumConnections: 8)),
-            logger: logger)
-        let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
-            service: service(chatPort, .chat), database: DatabaseConfiguration(url: environment.role("chat"), maximumConnections: 8),
-            freeWidgetLimit: 10, freeMessageAllowance: 1_000_000,
-            ingestURL: URL(string: "http://127.0.0.1:\(ingestPort)")!), logger: logger, provider: LocalAnswerProvider(pause: .zero))
-        let group = ServiceGroup(configuration: .init(services: [ingest, chat], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let bench = ChatBench(environment: environment)
-            try await bench.waitUntilReady(chatPort)
-            try await bench.waitUntilReady(ingestPort)
-            try await evaluate(suite, chat: chatPort, ingest: ingestPort)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        try await ChatBench.withChatAndIngest(environment, secret: Self.secret, provider: LocalAnswerProvider(pause: .zero)) { chat, ingest in
+            try await evaluate(suite, chat: chat, ingest: ingest)
         }
     }
 
