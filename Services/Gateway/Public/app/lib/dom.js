@@ -97,3 +97,55 @@ export function confirmDialog(title, text, action = 'Delete', typed = null) {
     (input || confirmButton).focus();
   });
 }
+
+/**
+ * An answer's Markdown subset as elements (what the widget shows too): paragraphs, lists, `code`,
+ * fenced code, **bold**, and links only for http(s) addresses, opening apart. Built with h(), so
+ * every piece of the text is a text node.
+ */
+export function markdown(text) {
+  const blocks = [];
+  let paragraph = null, list = null, code = null;
+  for (const line of String(text || '').split('\n')) {
+    if (code) {
+      if (/^\s*```/.test(line)) code = null; else code.append(`${line}\n`);
+      continue;
+    }
+    if (/^\s*```/.test(line)) {
+      paragraph = list = null;
+      code = h('code');
+      blocks.push(h('pre', {}, code));
+      continue;
+    }
+    const item = /^\s*(?:[-*+]|(\d{1,3})\.)\s+(.*)$/.exec(line);
+    if (item) {
+      const kind = item[1] ? 'ol' : 'ul';
+      if (!list || list.tagName.toLowerCase() !== kind) { paragraph = null; list = h(kind); blocks.push(list); }
+      list.append(h('li', {}, inline(item[2])));
+      continue;
+    }
+    list = null;
+    if (!line.trim()) { paragraph = null; continue; }
+    if (paragraph) paragraph.append(h('br')); else { paragraph = h('p'); blocks.push(paragraph); }
+    paragraph.append(...inline(line));
+  }
+  return blocks;
+}
+
+function inline(text) {
+  const parts = [];
+  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>()[\]]*[^\s<>()[\].,;:!?'"])/g;
+  let last = 0, match;
+  while ((match = pattern.exec(text))) {
+    parts.push(text.slice(last, match.index));
+    last = pattern.lastIndex;
+    if (match[1] != null) parts.push(h('code', {}, match[1]));
+    else if (match[2] != null) parts.push(h('strong', {}, match[2]));
+    else {
+      const href = match[4] || match[5], label = match[3] || match[5];
+      parts.push(/^https?:\/\//i.test(href) ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, label) : label);
+    }
+  }
+  parts.push(text.slice(last));
+  return parts.map((part) => (typeof part === 'string' ? document.createTextNode(part) : part));
+}

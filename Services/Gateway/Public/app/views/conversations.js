@@ -2,7 +2,7 @@
 // saw; the questions the documents could not answer, each with a way to write the answer into
 // the widget's knowledge.
 import { api, gatewayOrigin } from '../lib/api.js';
-import { h, render, field, when, toast } from '../lib/dom.js';
+import { h, render, field, when, toast, markdown } from '../lib/dom.js';
 
 export async function conversationsPanel(panel, widget) {
   const listSection = h('section.card', { 'aria-labelledby': 'conv-title' }, h('h2', { id: 'conv-title' }, 'Conversations'));
@@ -30,7 +30,7 @@ export async function conversationsPanel(panel, widget) {
     render(transcript, h('h2', { id: 'transcript-title' }, 'Transcript'),
       h('ol.transcript', {}, messages.map((message) => h(`li.${message.role}`, {},
         h('div.who', {}, message.role === 'visitor' ? 'Visitor' : 'Assistant', ' · ', when(message.created_at)),
-        h('div.text', {}, message.text),
+        h('div.text', {}, message.role === 'assistant' ? markdown(message.text) : message.text),
         message.citations?.length ? h('ol.citations', {}, message.citations.map((citation) => h('li', {},
           citation.source_url ? h('a', { href: citation.source_url, rel: 'noopener noreferrer', target: '_blank' }, citation.title)
             : `${citation.title}${citation.page ? `, page ${citation.page}` : ''}`))) : null,
@@ -87,7 +87,7 @@ export async function conversationsPanel(panel, widget) {
       if (!asked.ok) throw new Error(`the widget answered ${asked.status}`);
       const reply = await asked.json();
       render(state, reply.unanswered ? 'Asked again: still no answer in the documents. ' : 'Answered now: ',
-        h('q.answer', {}, reply.text));
+        h('div.answer', {}, markdown(reply.text)));
       toast(reply.unanswered ? 'Still unanswered.' : 'Answered now.');
     } catch (error) {
       state.textContent = `Added and ready, but asking again failed: ${error.message}`;
