@@ -8,7 +8,7 @@ set -eu
 acl=/data/users.acl
 rendered=$(grep -v -e '^#' -e '^$' /etc/contexo/redis-acl.conf)
 for user in default gateway chat ingest billing; do
-    name=CONTEXO_REDIS_PASSWORD_$(printf '%s' "$user" | tr 'a-z' 'A-Z')
+    name=CONTEXO_REDIS_PASSWORD_$(printf '%s' "$user" | tr '[:lower:]' '[:upper:]')
     password=$(printenv "$name" || true)
     if [ -z "$password" ]; then
         echo "redis-entrypoint: $name is not set" >&2

@@ -102,12 +102,13 @@ gateway_bench_wrk() {
 }
 
 bench_gateway() {
+    # shellcheck disable=SC2034 # bench_stack fills these in for its caller
     local pg_password role_password pg_port redis_port config bin
     local billing gateway nginx_port secret jwt customer internal customer_token round results name
-    command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || stack_apt_install wrk nginx
+    if ! command -v wrk >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1; then stack_apt_install wrk nginx; fi
     bench_stack "contexo-gateway contexo-billing contexo-migrate"
-    STACK_PG_PORT=$pg_port
-    STACK_PG_PASSWORD=$pg_password
+    # stack_psql reads these.
+    export STACK_PG_PORT=$pg_port STACK_PG_PASSWORD=$pg_password
     stack_psql -q -c "CREATE DATABASE contexo_bench" >/dev/null || stack_die "could not create contexo_bench"
     stack_migrate "$bin" "$pg_port" contexo_bench "$pg_password" "$role_password" >/dev/null 2>&1
     billing=$(stack_free_port)

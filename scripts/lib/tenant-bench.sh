@@ -39,6 +39,7 @@ tenant_bench_run() {
 }
 
 bench_tenant() {
+    # shellcheck disable=SC2034 # bench_stack fills these in for its caller
     local pg_password role_password pg_port redis_port config bin
     # Only Postgres is measured: a debug contexo-migrate sets the database up as well as a release one.
     CONTEXO_BENCH_BUILD=${CONTEXO_BENCH_BUILD:-debug} bench_stack contexo-migrate
@@ -64,8 +65,8 @@ SQL
     ticket=$(tenant_bench_ticket "$STACK_TENANT_TICKET_KEYS" "$tenant")
     local floor_point="SELECT expires_at FROM chat.visitor_sessions WHERE id = '$probe' AND owner_id = '$tenant';"
     local enter="SELECT contexo_tickets.enter('$ticket');"
-    local ten_floor="" ten_ticket="" index
-    for index in 1 2 3 4 5 6 7 8 9 10; do ten_floor+=$floor_point$'\n'; ten_ticket+=$point$'\n'; done
+    local ten_floor="" ten_ticket=""
+    for _ in 1 2 3 4 5 6 7 8 9 10; do ten_floor+=$floor_point$'\n'; ten_ticket+=$point$'\n'; done
     local dir=$WORK/tenant-bench
     mkdir -p "$dir"
     printf 'BEGIN;\n%s\nCOMMIT;\n' "$floor_point" >"$dir/point.floor.sql"
