@@ -35,8 +35,14 @@ import TestSupport
                 json(#"{"bytes_used":1234,"bytes_limit":50000000,"documents":{"ready":3,"failed":1}}"#)
             }
             router.get("/v1/widgets") { _, _ in json(#"{"widgets":[]}"#) }
-            router.get("/internal/account/audit") { _, _ in
-                json(#"{"entries":[{"at":"2026-12-03T10:00:02.000000Z","actor":"customer","action":"widget.updated","subject":"w","detail":{},"request_id":"r2"},{"at":"2026-12-01T09:00:00.000000Z","actor":"customer","action":"widget.created","subject":"w","detail":{},"request_id":"r1"}]}"#)
+            router.get("/internal/account/audit") { request, _ in
+                // Each service's own entries (told apart by the token's audience), and one export
+                // that read all three in the same request.
+                let token = request.headers[HTTPField.Name(InternalTokenVerifier.header)!] ?? ""
+                let claims = token.split(separator: ".").dropFirst().first.flatMap { Data(base64URL: $0) }
+                    .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                let service = claims?["aud"] as? String ?? "?"
+                return json(#"{"entries":[{"at":"2026-12-03T10:00:02.000000Z","actor":"customer","action":"widget.updated","subject":"w","detail":{},"request_id":"r2-\#(service)"},{"at":"2026-12-02T08:00:00.000000Z","actor":"customer","action":"account.exported","subject":null,"detail":{},"request_id":"export-1"},{"at":"2026-12-01T09:00:00.000000Z","actor":"customer","action":"widget.created","subject":"w","detail":{},"request_id":"r1-\#(service)"}]}"#)
             }
             router.delete("/v1/account") { _, _ in
                 self.deletions.withLockedValue { $0 += 1 }
@@ -115,9 +121,10 @@ import TestSupport
                 let (status, trail) = try await Self.get(client, "/v1/account/audit", token: token)
                 #expect(status == .ok)
                 let entries = trail["entries"] as? [[String: Any]] ?? []
-                #expect(entries.count == 6 && (trail["missing"] as? [Any])?.isEmpty == true)
+                #expect(entries.count == 7 && (trail["missing"] as? [Any])?.isEmpty == true, "\(entries)")
                 #expect(entries.prefix(3).allSatisfy { $0["action"] as? String == "widget.updated" })
                 #expect(Set(entries.prefix(3).compactMap { $0["service"] as? String }) == ["chat", "ingest", "billing"])
+                #expect(entries.filter { $0["action"] as? String == "account.exported" }.count == 1, "one export, not one per service")
                 let (_, newest) = try await Self.get(client, "/v1/account/audit?limit=2", token: token)
                 #expect((newest["entries"] as? [Any])?.count == 2)
                 for bad in ["0", "501", "x"] {

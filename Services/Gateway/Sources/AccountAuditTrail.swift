@@ -39,6 +39,13 @@ extension AccountSummary {
         }
         // ISO 8601 times with the same offset sort as text.
         entries.sort { ($0.member("at")?.text ?? "") > ($1.member("at")?.text ?? "") }
+        // One request doing one thing to one subject in several services (a data export reads all
+        // three) is one entry for the customer.
+        var seen = Set<String>()
+        entries = entries.filter { entry in
+            guard let request = entry.member("request_id")?.text else { return true }
+            return seen.insert([entry.member("action")?.text ?? "", entry.member("subject")?.text ?? "", request].joined(separator: "\u{1F}")).inserted
+        }
         missing.sort { ($0.member("service")?.text ?? "") < ($1.member("service")?.text ?? "") }
         return ["entries": .array(Array(entries.prefix(limit))), "missing": .array(missing)]
     }

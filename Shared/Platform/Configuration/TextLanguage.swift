@@ -21,6 +21,8 @@ public enum TextLanguage: String, Sendable, CaseIterable {
         }
     }
 
+    private static let markerSets = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.markers) })
+
     /// Words frequent in running text of the language and rare in the others'.
     private var markers: Set<String> {
         switch self {
@@ -59,7 +61,7 @@ public enum TextLanguage: String, Sendable, CaseIterable {
         let words = sample.split { !$0.isLetter }
         var scores: [TextLanguage: Double] = [:]
         for language in allCases {
-            let markers = language.markers, letters = language.letters
+            let markers = markerSets[language]!, letters = language.letters
             var score = Double(words.reduce(0) { $0 + (markers.contains(String($1)) ? 1 : 0) })
             if !letters.isEmpty { score += 0.5 * Double(sample.reduce(0) { $0 + (letters.contains($1) ? 1 : 0) }) }
             scores[language] = score

@@ -77,11 +77,6 @@ public struct TenantTicketKey: Sendable, Equatable {
         keys.map { "\($0.id):\($0.secret.base64URLEncodedString())" }.joined(separator: ",")
     }
 
-    /// A fresh random key.
-    public static func random(id: String) -> TenantTicketKey {
-        try! TenantTicketKey(id: id, secret: SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
-    }
-
     /// A request ticket for `tenant`.
     public func mint(for tenant: UUID, lifetime: TimeInterval = TenantTicketKey.requestLifetime, now: Date = Date()) -> TenantTicket {
         mint(for: tenant, scope: "r", expires: Int64((now.timeIntervalSince1970 + lifetime).rounded(.down)))

@@ -91,7 +91,10 @@ public struct DocumentPipeline: Sendable {
             let vectors = try await embedder.embed(documents: chunks.map {
                 EmbeddingInput(text: $0.heading.isEmpty ? $0.text : "\($0.heading)\n\($0.text)", title: title)
             })
-            outcome = .success((chunks, vectors, TextLanguage.detect(document.blocks.lazy.map(\.text).joined(separator: "\n"))))
+            // The language shows in the first pages; no need to join a whole book for it.
+            var sample = ""
+            for block in document.blocks where sample.utf8.count < 40_000 { sample += block.text + "\n" }
+            outcome = .success((chunks, vectors, TextLanguage.detect(sample)))
         } catch let failure as ExtractionFailure {
             outcome = .failure(failure)
         } catch let failure as EmbeddingError {
