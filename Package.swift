@@ -45,6 +45,12 @@ let package = Package(
             pkgConfig: "libcmark-gfm",
             providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Shared/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
         .target(
             name: "Contract",
             path: "Shared/Contract",
@@ -118,7 +124,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "Platform", "Contract", "CCmarkGFM",
+                "Platform", "Contract", "CCmarkGFM", "COpenBLAS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -154,7 +154,7 @@ struct ChatBench {
                 let entry = try await store.widget(widget)
                 let session = UUID()
                 try await store.startSession(entry, id: session, ipHash: String(repeating: "a", count: 64), expiresAt: Date().addingTimeInterval(3600))
-                let search = HybridSearch(client: ingestClient, embedder: LocalEmbedder(), logger: logger)
+                let search = HybridSearch(client: ingestClient, embedder: HashingEmbedder(), logger: logger)
                 let knowledge = KnowledgeClient(baseURL: URL(string: "http://127.0.0.1:\(ingestPort)")!, client: .shared, issuer: issuer)
                 var meter: [Duration] = [], direct: [Duration] = [], overHTTP: [Duration] = [], settings: [Duration] = []
                 for question in questions.prefix(200) {

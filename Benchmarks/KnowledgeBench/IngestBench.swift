@@ -55,7 +55,7 @@ struct IngestBench {
         try await withClient(environment.role("ingest"), logger: logger) { client in
             let repository = PostgresDocumentRepository(client: client, freeLimitBytes: 1 << 40, logger: logger)
             let pipeline = DocumentPipeline(client: client, extractor: Extractor(maximumCharacters: 100_000_000), chunker: Chunker(),
-                                            embedder: LocalEmbedder(), logger: logger)
+                                            embedder: HashingEmbedder(), logger: logger)
             let handler = pipeline.handlers[DocumentRequested.type]!
             let owner = UUID(), widget = UUID()
             var generator = TextGenerator(seed: 11)
@@ -139,7 +139,7 @@ struct IngestBench {
         report(String(format: "  load %.1f s (text, local embedding, bulk insert); HNSW build %.1f s (m 16, ef_construction 64)",
                       seconds(loadTime), seconds(indexTime)))
         try await withClient(environment.role("ingest"), logger: logger) { client in
-            let search = HybridSearch(client: client, embedder: LocalEmbedder(), logger: logger)
+            let search = HybridSearch(client: client, embedder: HashingEmbedder(), logger: logger)
             for sizeClass in ["xlarge", "large", "medium", "small", "tiny"] {
                 var latencies: [Duration] = [], exactLatencies: [Duration] = []
                 var recalls: [Double] = []
@@ -152,7 +152,7 @@ struct IngestBench {
                                 try await search.search(owner: tenant.owner, widget: tenant.widget, query: query, limit: 10)
                             }
                         })
-                        let vector = EmbeddingSpace.literal(LocalEmbedder.vector(for: query))
+                        let vector = EmbeddingSpace.literal(HashingEmbedder.vector(for: query))
                         let approximate = try await Self.vectorTop10(client, tenant, vector, exact: false, logger: logger)
                         var exact: [Int64] = []
                         exactLatencies.append(try await clock.measure {
@@ -192,8 +192,8 @@ struct IngestBench {
     static func load(_ tenant: Tenant, into admin: PostgresClient, logger: Logger) async throws {
         let document = UUID()
         try await admin.query("""
-            INSERT INTO ingest.documents (id, owner_id, widget_id, title, source_kind, byte_size, status)
-            VALUES (\(document), \(tenant.owner), \(tenant.widget), 'Bench', 'text', 0, 'ready')
+            INSERT INTO ingest.documents (id, owner_id, widget_id, title, source_kind, byte_size, status, embedder)
+            VALUES (\(document), \(tenant.owner), \(tenant.widget), 'Bench', 'text', 0, 'ready', \(HashingEmbedder().model))
             """, logger: logger)
         var generator = TextGenerator(seed: tenant.seed)
         var ordinal = 0
@@ -206,10 +206,10 @@ struct IngestBench {
             binds.append(document)
             binds.append((ordinal..<(ordinal + count)).map(Int32.init))
             binds.append(texts)
-            binds.append(texts.map { EmbeddingSpace.literal(LocalEmbedder.vector(for: $0)) })
+            binds.append(texts.map { EmbeddingSpace.literal(HashingEmbedder.vector(for: $0)) })
             try await admin.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, char_start, char_end, tokens, embedding)
-                SELECT $1, $2, $3, c.ordinal, c.content, 0, length(c.content), 60, c.embedding::halfvec(768)
+                INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, char_start, char_end, tokens, embedding, embedder)
+                SELECT $1, $2, $3, c.ordinal, c.content, 0, length(c.content), 60, c.embedding::halfvec(768), '\(HashingEmbedder().model)'
                 FROM unnest($4::int[], $5::text[], $6::text[]) AS c(ordinal, content, embedding)
                 """, binds: binds), logger: logger)
             ordinal += count

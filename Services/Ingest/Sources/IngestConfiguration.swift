@@ -12,7 +12,11 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     public var maximumDocumentBytes: Int
     /// The most text one document may yield.
     public var maximumDocumentCharacters: Int
+    /// The embedding provider. The initialiser's default is the hashing embedder, which needs no
+    /// files; read from the environment the default is the embedded model.
     public var embeddings: EmbeddingsConfiguration
+    /// Where the embedded model's files are (`CONTEXO_EMBEDDINGS_MODEL_PATH`).
+    public var embeddingModelDirectory = URL(fileURLWithPath: ModelEmbedder.defaultDirectory)
     /// How long a document job may stay unacknowledged before another replica takes it over (a
     /// replica that died mid-document). Longer than the slowest document should take.
     public var jobClaimIdle: Duration = .seconds(300)
@@ -24,7 +28,7 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
 
     public init(service: ServiceConfiguration, database: DatabaseConfiguration, freeKnowledgeBytes: Int64 = 5_000_000,
                 maximumDocumentBytes: Int = 20 << 20, maximumDocumentCharacters: Int = 5_000_000,
-                embeddings: EmbeddingsConfiguration = .init(provider: .local, timeout: .seconds(30))) {
+                embeddings: EmbeddingsConfiguration = .init(provider: .hashing, timeout: .seconds(30))) {
         self.service = service
         self.database = database
         self.freeKnowledgeBytes = freeKnowledgeBytes
@@ -47,6 +51,9 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
         configuration.chatURL = reader.parsed("CONTEXO_CHAT_URL", expected: "Chat's base URL, e.g. http://chat:8081") { raw in
             URL(string: raw).flatMap { ["http", "https"].contains($0.scheme ?? "") && $0.host != nil ? $0 : nil }
         } ?? configuration.chatURL
+        if let path = reader.value("CONTEXO_EMBEDDINGS_MODEL_PATH"), !path.isEmpty {
+            configuration.embeddingModelDirectory = URL(fileURLWithPath: path)
+        }
         configuration.jobClaimIdle = .seconds(reader.integer("CONTEXO_JOB_CLAIM_IDLE_SECONDS", default: 300, in: 1...86_400))
         if reader.value("CONTEXO_FETCH_ALLOW_PRIVATE_NETWORKS") == "true" {
             if configuration.service.environment == .development {
@@ -61,8 +68,10 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
 
 /// The embedding providers (see ``ProviderSettings``, read from `CONTEXO_EMBEDDINGS_*`).
 public enum EmbeddingProviderKind: String, Sendable, CaseIterable {
-    /// ``LocalEmbedder``: offline and deterministic, the default.
+    /// ``ModelEmbedder``: the embedded sentence-embedding model, offline; the default.
     case local
+    /// ``HashingEmbedder``: offline and deterministic, no model files; the fallback.
+    case hashing
     case gemini
     case openai
 }

@@ -173,10 +173,10 @@ import Testing
         }
     }
 
-    @Test func theLocalEmbedderIsDeterministicNormalisedAndLexical() async throws {
-        let embedder = LocalEmbedder()
+    @Test func theHashingEmbedderIsDeterministicNormalisedAndLexical() async throws {
+        let embedder = HashingEmbedder()
         let refund = try await embedder.embed(query: "How do refunds work?")
-        #expect(refund == LocalEmbedder.vector(for: "How do refunds work?"))
+        #expect(refund == HashingEmbedder.vector(for: "How do refunds work?"))
         #expect(refund.count == 768 && abs(refund.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         let vectors = try await embedder.embed(documents: [

@@ -21,7 +21,8 @@ enum IngestHarness {
     /// Chat's widget lookups go to `chat` (by default a directory that owns up every widget to its caller).
     static func configuration(_ database: TestDatabase, freeKnowledgeBytes: Int64 = 5_000_000,
                               maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false,
-                              chat: FakeChatDirectory = .permissive) async -> IngestConfiguration {
+                              chat: FakeChatDirectory = .permissive,
+                              embeddings: EmbeddingProviderKind = .hashing) async -> IngestConfiguration {
         var redis = database.stack.redis(for: .ingest)
         redis.database = redisDatabases.withLockedValue { $0 = $0 % 15 + 1; return $0 }
         var service = serviceConfiguration(database.stack, for: .ingest, redis: redis)
@@ -32,15 +33,18 @@ enum IngestHarness {
             freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes)
         configuration.allowPrivateNetworkFetches = allowPrivateFetches
         configuration.chatURL = await chat.url()
+        configuration.embeddings.provider = embeddings
+        configuration.embeddingModelDirectory = ModelEmbedderTests.modelDirectory
         return configuration
     }
 
     static func app(_ database: TestDatabase, freeKnowledgeBytes: Int64 = 5_000_000,
                     maximumDocumentBytes: Int = 1 << 20, allowPrivateFetches: Bool = false,
-                    chat: FakeChatDirectory = .permissive) async throws -> some ApplicationProtocol {
+                    chat: FakeChatDirectory = .permissive,
+                    embeddings: EmbeddingProviderKind = .hashing) async throws -> some ApplicationProtocol {
         try await Ingest.buildApplication(
             configuration: await configuration(database, freeKnowledgeBytes: freeKnowledgeBytes, maximumDocumentBytes: maximumDocumentBytes,
-                                               allowPrivateFetches: allowPrivateFetches, chat: chat),
+                                               allowPrivateFetches: allowPrivateFetches, chat: chat, embeddings: embeddings),
             logger: Logger(label: "test.ingest"))
     }
 

@@ -1,10 +1,13 @@
 import Foundation
 
 /// Turns text into vectors for search. Every implementation returns unit-length vectors of
-/// ``EmbeddingSpace/dimensions`` floats, in input order.
+/// ``dimensions`` floats, in input order.
 public protocol Embedder: Sendable {
-    /// The model, so vectors from different models are never mixed (stored with each document).
+    /// The model, so vectors from different models are never mixed (stored with each chunk: a
+    /// widget whose chunks came from another model is indexed again).
     var model: String { get }
+    /// How many floats each vector has.
+    var dimensions: Int { get }
     /// Embeds document chunks (`RETRIEVAL_DOCUMENT`), each with its document's title.
     func embed(documents: [EmbeddingInput]) async throws -> [[Float]]
     /// Embeds a visitor's question (`RETRIEVAL_QUERY`).
@@ -22,9 +25,10 @@ public struct EmbeddingInput: Sendable, Equatable {
     }
 }
 
-/// The vector space every stored chunk lives in: `halfvec(768)` in `ingest.chunks`.
+/// Helpers for vectors as `ingest.chunks` stores them (`halfvec` of the embedder's dimension).
 public enum EmbeddingSpace {
-    public static let dimensions = 768
+    /// What the hashing embedder produces and remote providers are asked for.
+    public static let providerDimensions = 768
 
     /// Scales `vector` to unit length (Gemini normalises only its 3072-d output).
     public static func normalized(_ vector: [Float]) -> [Float] {

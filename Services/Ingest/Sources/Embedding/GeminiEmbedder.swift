@@ -8,6 +8,7 @@ import Logging
 public struct GeminiEmbedder: Embedder {
     public static let batchLimit = 100
     public let model: String
+    public var dimensions: Int { EmbeddingSpace.providerDimensions }
     let baseURL: String
     let apiKey: String
     let transport: ProviderTransport
@@ -41,7 +42,7 @@ public struct GeminiEmbedder: Embedder {
         BatchRequest.Item(
             model: "models/\(model)", content: .init(parts: [.init(text: text.isEmpty ? " " : text)]),
             taskType: task, title: task == "RETRIEVAL_DOCUMENT" ? title : nil,
-            outputDimensionality: EmbeddingSpace.dimensions)
+            outputDimensionality: EmbeddingSpace.providerDimensions)
     }
 
     private func call(_ items: [BatchRequest.Item]) async throws -> [[Float]] {
@@ -55,8 +56,8 @@ public struct GeminiEmbedder: Embedder {
             throw EmbeddingError.malformed("asked for \(items.count) embeddings, got \(response.embeddings.count)")
         }
         return try response.embeddings.map { embedding in
-            guard embedding.values.count == EmbeddingSpace.dimensions else {
-                throw EmbeddingError.malformed("expected \(EmbeddingSpace.dimensions) dimensions, got \(embedding.values.count)")
+            guard embedding.values.count == EmbeddingSpace.providerDimensions else {
+                throw EmbeddingError.malformed("expected \(EmbeddingSpace.providerDimensions) dimensions, got \(embedding.values.count)")
             }
             return EmbeddingSpace.normalized(embedding.values)
         }

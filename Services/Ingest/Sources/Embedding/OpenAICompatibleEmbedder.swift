@@ -7,6 +7,7 @@ import Logging
 /// refused with a clear message rather than stored in the wrong space).
 public struct OpenAICompatibleEmbedder: Embedder {
     public let model: String
+    public var dimensions: Int { EmbeddingSpace.providerDimensions }
     let baseURL: String
     let apiKey: String
     let batchSize: Int
@@ -38,7 +39,7 @@ public struct OpenAICompatibleEmbedder: Embedder {
         let data = try await transport.post(
             "\(baseURL)/v1/embeddings", headers: [("Authorization", "Bearer \(apiKey)")],
             body: Request(model: model, input: inputs.map { $0.isEmpty ? " " : $0 }, encoding_format: "float",
-                          dimensions: EmbeddingSpace.dimensions))
+                          dimensions: EmbeddingSpace.providerDimensions))
         guard let response = try? JSONDecoder().decode(Response.self, from: data) else {
             throw EmbeddingError.malformed("expected {\"data\": [{\"index\": 0, \"embedding\": [...]}]}")
         }
@@ -47,8 +48,8 @@ public struct OpenAICompatibleEmbedder: Embedder {
             throw EmbeddingError.malformed("asked for \(inputs.count) embeddings, got indexes \(sorted.map(\.index))")
         }
         return try sorted.map { item in
-            guard item.embedding.count == EmbeddingSpace.dimensions else {
-                throw EmbeddingError.malformed("the model returns \(item.embedding.count) dimensions; Contexo stores \(EmbeddingSpace.dimensions)")
+            guard item.embedding.count == EmbeddingSpace.providerDimensions else {
+                throw EmbeddingError.malformed("the model returns \(item.embedding.count) dimensions; Contexo stores \(EmbeddingSpace.providerDimensions)")
             }
             return EmbeddingSpace.normalized(item.embedding)
         }

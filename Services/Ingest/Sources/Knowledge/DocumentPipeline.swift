@@ -106,10 +106,10 @@ public struct DocumentPipeline: Sendable {
         switch outcome {
         case .success(let result):
             try await ChunkStore.replace(document: job.documentID, owner: owner, widget: job.widgetID,
-                                         chunks: result.chunks, vectors: result.vectors, language: result.language,
-                                         on: connection, logger: logger)
+                                         chunks: result.chunks, vectors: result.vectors, embedder: embedder.model,
+                                         language: result.language, on: connection, logger: logger)
             try await connection.query("""
-                UPDATE ingest.documents SET status = 'ready', failure_reason = NULL,
+                UPDATE ingest.documents SET status = 'ready', failure_reason = NULL, embedder = \(embedder.model),
                     chunk_count = \(Int32(result.chunks.count)), updated_at = now()
                 WHERE id = \(job.documentID)
                 """, logger: logger)

@@ -39,16 +39,28 @@ public struct HybridSearch: Sendable {
         // whose cosine distance to everything is NaN: the vector leg then has nothing to say, so it
         // is skipped and full text alone ranks.
         let semanticCandidates = embedding.contains { $0 != 0 } ? candidates : 0
+        // Vectors of another dimension or model are never compared: the vector leg reads only the
+        // current embedder's chunks, cast to its dimension (which the partial HNSW indexes match).
+        let space = "halfvec(\(embedding.count))"
+        let model = embedder.model
         return try await client.withTenantTransaction(owner, logger: logger) { connection in
+            let counts = try await connection.query("""
+                SELECT coalesce(sum(chunk_count), 0)::bigint,
+                       count(*) FILTER (WHERE status = 'ready' AND chunk_count > 0 AND embedder IS DISTINCT FROM \(model))
+                FROM ingest.documents WHERE widget_id = \(widget)
+                """, logger: logger).collect()
+            var (size, stale): (Int64, Int64) = (0, 0)
+            if let row = counts.first { (size, stale) = try row.decode((Int64, Int64).self) }
+            if stale > 0 {
+                try await StaleEmbeddings.requeue(widget: widget, embedder: model, owner: owner, on: connection, logger: logger)
+            }
             // Exact when the widget is small enough that a scan beats the graph (it always gets the
             // true top-k); HNSW with the iterative scan beyond that.
-            let size = try await connection.query(
-                "SELECT coalesce(sum(chunk_count), 0)::bigint FROM ingest.documents WHERE widget_id = \(widget)", logger: logger
-            ).collect().first?.decode(Int64.self) ?? 0
-            let order = size <= Self.exactSearchLimit ? "(embedding <=> $1::halfvec(768)) + 0" : "embedding <=> $1::halfvec(768)"
+            let distance = "embedding::\(space) <=> $1::\(space)"
+            let order = size <= Self.exactSearchLimit ? "(\(distance)) + 0" : distance
             try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
             try await connection.query("SET LOCAL hnsw.ef_search = \(unescaped: String(Self.efSearch))", logger: logger)
-            var binds = PostgresBindings(capacity: 8)
+            var binds = PostgresBindings(capacity: 9)
             binds.append(vector)
             binds.append(owner)
             binds.append(widget)
@@ -59,10 +71,11 @@ public struct HybridSearch: Sendable {
             // Stemmed as the question's language (English when it is not recognised); every chunk's
             // index also holds its words as written, which the exact-words query matches in any language.
             binds.append((TextLanguage.detect(query) ?? .english).searchConfiguration)
+            binds.append(model)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 WITH semantic AS MATERIALIZED (
-                    SELECT id, embedding <=> $1::halfvec(768) AS distance FROM ingest.chunks
-                    WHERE owner_id = $2 AND widget_id = $3
+                    SELECT id, \(distance) AS distance FROM ingest.chunks
+                    WHERE owner_id = $2 AND widget_id = $3 AND embedder = $9 AND dimensions = \(embedding.count)
                     ORDER BY \(order) LIMIT $7),
                 semantic_ranked AS (
                     SELECT id, distance, row_number() OVER (ORDER BY distance + 0) AS rank_ix FROM semantic),
@@ -86,7 +99,8 @@ public struct HybridSearch: Sendable {
                     FROM semantic_ranked s FULL OUTER JOIN full_text f ON s.id = f.id)
                 SELECT c.id, c.document_id, d.title, d.source_url, c.heading, c.page, c.char_start, c.char_end,
                        c.content, fused.score::float8, fused.vector_rank::int, fused.text_rank::int,
-                       coalesce(nullif((1 - (c.embedding <=> $1::halfvec(768)))::float8, 'NaN'), 0)
+                       CASE WHEN c.embedder = $9 AND c.dimensions = \(embedding.count)
+                            THEN coalesce(nullif((1 - (c.embedding::\(space) <=> $1::\(space)))::float8, 'NaN'), 0) ELSE 0 END
                 FROM fused JOIN ingest.chunks c ON c.id = fused.id JOIN ingest.documents d ON d.id = c.document_id
                 ORDER BY fused.score DESC, c.id LIMIT $6
                 """, binds: binds), logger: logger)

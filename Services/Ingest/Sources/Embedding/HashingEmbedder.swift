@@ -1,12 +1,14 @@
 import Foundation
 
-/// The embedded default: a deterministic, offline embedding by feature hashing. Each word (lower
+/// The fallback (`CONTEXO_EMBEDDINGS_PROVIDER=hashing`): a deterministic, offline embedding by
+/// feature hashing, with no model files at all. Each word (lower
 /// case, light suffix folding, common English stop words dropped) and each pair of neighbouring
 /// words is hashed (FNV-1a, the same on every machine) to one of 768 signed dimensions; character
 /// trigrams add a weaker signal that tolerates inflection and typos. Texts that share words end up
 /// close in cosine distance — lexical, not semantic, similarity, with no model to download.
-public struct LocalEmbedder: Embedder {
+public struct HashingEmbedder: Embedder {
     public let model = "contexo-hashing-768-v1"
+    public var dimensions: Int { EmbeddingSpace.providerDimensions }
 
     public init() {}
 
@@ -19,7 +21,7 @@ public struct LocalEmbedder: Embedder {
     }
 
     public static func vector(for text: String) -> [Float] {
-        var vector = [Float](repeating: 0, count: EmbeddingSpace.dimensions)
+        var vector = [Float](repeating: 0, count: EmbeddingSpace.providerDimensions)
         var previous: [UInt8]?
         for word in words(in: text) {
             add(word, weight: 1.0, to: &vector)
@@ -67,7 +69,7 @@ public struct LocalEmbedder: Embedder {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        let index = Int(hash % UInt64(EmbeddingSpace.dimensions))
+        let index = Int(hash % UInt64(EmbeddingSpace.providerDimensions))
         vector[index] += (hash >> 63) == 0 ? weight : -weight
     }
 
