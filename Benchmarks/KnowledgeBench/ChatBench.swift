@@ -46,7 +46,9 @@ struct ChatBench {
 
     /// Chat (with `provider`) and Ingest running in this process on free ports, against a fresh
     /// migrated database, for `body`.
+    /// Chat and Ingest in this process on a fresh database; `configure` adjusts Ingest (embedder, search legs).
     static func withChatAndIngest(_ environment: BenchEnvironment, secret: String, provider: any AnswerProvider,
+                                  configure: (inout IngestConfiguration) -> Void = { _ in },
                                   _ body: (_ chatPort: Int, _ ingestPort: Int) async throws -> Void) async throws {
         try await environment.freshDatabase()
         let logger = environment.logger
@@ -56,9 +58,10 @@ struct ChatBench {
             ServiceConfiguration(environment: .production, port: port, logLevel: .warning, internalTokenSecret: secret, redis: redis,
                                  events: TestEventKeys.events(for: name))
         }
-        let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
-            service: service(ingestPort, .ingest), database: DatabaseConfiguration(url: environment.role("ingest"), maximumConnections: 16)),
-            logger: logger)
+        var ingestConfiguration = IngestConfiguration(
+            service: service(ingestPort, .ingest), database: DatabaseConfiguration(url: environment.role("ingest"), maximumConnections: 16))
+        configure(&ingestConfiguration)
+        let ingest = try await Ingest.buildApplication(configuration: ingestConfiguration, logger: logger)
         let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
             service: service(chatPort, .chat), database: DatabaseConfiguration(url: environment.role("chat"), maximumConnections: 16),
             freeWidgetLimit: 10, freeMessageAllowance: 10_000_000,
@@ -98,15 +101,11 @@ struct ChatBench {
         let widgetJSON = try await created.body.collect(upTo: 1 << 20)
         let widget = UUID(uuidString: (try JSONSerialization.jsonObject(with: Data(buffer: widgetJSON)) as! [String: Any])["id"] as! String)!
         let tenant = IngestBench.Tenant(owner: owner, widget: widget, chunks: 10_000, sizeClass: "bench", seed: 5)
-        try await environment.run("DROP INDEX ingest.chunks_embedding_idx")
+        try await environment.run(IngestBench.dropVectorIndex)
         try await withClient(environment.admin, connections: 2, logger: logger) { admin in
             try await IngestBench.load(tenant, into: admin, logger: logger)
         }
-        try await environment.run("""
-            SET maintenance_work_mem = '512MB';
-            CREATE INDEX chunks_embedding_idx ON ingest.chunks USING hnsw (embedding halfvec_cosine_ops);
-            ANALYZE ingest.chunks;
-            """)
+        try await environment.run(IngestBench.createVectorIndex)
 
         // Questions made of the knowledge base's own words, so retrieval finds passages.
         var generator = TextGenerator(seed: 5)

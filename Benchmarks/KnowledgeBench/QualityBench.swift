@@ -28,15 +28,67 @@ struct QualityBench {
         let questions: [Question]
     }
 
+    /// One way to configure search: the embedder, and whether the full-text leg runs beside it.
+    struct Variant {
+        let name: String
+        let embedder: EmbeddingProviderKind
+        let fullText: Bool
+    }
+
+    /// The default first (its misses are listed), then what each part contributes.
+    static let variants = [
+        Variant(name: "model + full text (default)", embedder: .local, fullText: true),
+        Variant(name: "model alone", embedder: .local, fullText: false),
+        Variant(name: "hashing + full text", embedder: .hashing, fullText: true),
+        Variant(name: "hashing alone", embedder: .hashing, fullText: false),
+    ]
+
+    /// What one variant scored over the whole set.
+    struct Score {
+        var answers = 0, hitAt1 = 0, hitAt5 = 0, total = 0
+        var reciprocalRanks = 0.0
+        var ingestSeconds = 0.0
+        var byWidget: [String: (hits: Int, found: Int, total: Int)] = [:]
+        var misses: [String] = []
+    }
+
     func run() async throws {
         let file = ProcessInfo.processInfo.environment["BENCH_QUALITY_FILE"] ?? "Benchmarks/quality/questions.json"
         let suite = try JSONDecoder().decode(Suite.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
-        try await ChatBench.withChatAndIngest(environment, secret: Self.secret, provider: LocalAnswerProvider(pause: .zero)) { chat, ingest in
-            try await evaluate(suite, chat: chat, ingest: ingest)
+        let modelPath = ProcessInfo.processInfo.environment["CONTEXO_EMBEDDINGS_MODEL_PATH"]
+        let variants = switch ProcessInfo.processInfo.environment["BENCH_QUALITY_VARIANTS"] {
+        case "default": [Self.variants[0]]
+        case "model": Self.variants.filter { $0.embedder == .local }
+        default: Self.variants
         }
+        var scores: [(Variant, Score)] = []
+        for variant in variants {
+            try await ChatBench.withChatAndIngest(environment, secret: Self.secret, provider: LocalAnswerProvider(pause: .zero), configure: {
+                $0.embeddings.provider = variant.embedder
+                $0.searchesFullText = variant.fullText
+                if let modelPath { $0.embeddingModelDirectory = URL(fileURLWithPath: modelPath) }
+            }) { chat, ingest in
+                scores.append((variant, try await evaluate(suite, chat: chat, ingest: ingest)))
+            }
+        }
+        report("== quality: \(suite.questions.count) visitor questions over \(suite.documents.count) documents, local answerer")
+        report("  variant                       answers with the fact   hit@1   hit@5   MRR@10   ingest s")
+        for (variant, score) in scores {
+            let total = Double(max(score.total, 1))
+            report(String(format: "  %@ %3d/%d (%3.0f%%)          %.2f    %.2f    %.2f     %6.1f",
+                          variant.name.padding(toLength: 29, withPad: " ", startingAt: 0) as NSString,
+                          score.answers, score.total, 100 * Double(score.answers) / total, Double(score.hitAt1) / total,
+                          Double(score.hitAt5) / total, score.reciprocalRanks / total, score.ingestSeconds))
+        }
+        guard let (variant, score) = scores.first else { return }
+        report("  \(variant.name), by widget:")
+        for (key, tally) in score.byWidget.sorted(by: { $0.key < $1.key }) {
+            report("    \(key): \(tally.hits)/\(tally.total) answers contain the fact; the top \(AnswerService.passageLimit) passages held it for \(tally.found)/\(tally.total)")
+        }
+        if !score.misses.isEmpty { report("  misses:\n" + score.misses.joined(separator: "\n")) }
     }
 
-    private func evaluate(_ suite: Suite, chat: Int, ingest: Int) async throws {
+    private func evaluate(_ suite: Suite, chat: Int, ingest: Int) async throws -> Score {
         let issuer = await InternalTokenIssuer(secret: Self.secret, ticketKey: TestStack.ticketKey)
         func call(_ port: Int, _ path: String, method: HTTPMethod = .POST, customer: UUID?, tenant: UUID,
                   session: String? = nil, body: [String: Any]? = nil) async throws -> [String: Any] {
@@ -64,6 +116,7 @@ struct QualityBench {
                                          body: ["name": "Quality \(key)", "allowed_domains": []])
             widgets[key] = (owner, UUID(uuidString: created["id"] as? String ?? "")!)
         }
+        let started = ContinuousClock.now
         for document in suite.documents {
             let (owner, widget) = widgets[document.widget]!
             let text = try await Self.read(document)
@@ -72,44 +125,47 @@ struct QualityBench {
                 "format": document.format == "markdown" ? "markdown" : "text"])
         }
         for (_, (owner, widget)) in widgets {
-            for _ in 0..<600 {
+            for _ in 0..<6000 {
                 let listed = try await call(ingest, "/v1/documents?widget_id=\(widget)", method: .GET, customer: owner, tenant: owner)
                 let statuses = (listed["documents"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String }
                 if !statuses.isEmpty && statuses.allSatisfy({ $0 == "ready" || $0 == "failed" }) { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+        var score = Score()
+        score.ingestSeconds = seconds(ContinuousClock.now - started)
 
-        var answered: [String: (hits: Int, found: Int, total: Int)] = [:]
-        var misses: [String] = []
         for question in suite.questions {
             let (owner, widget) = widgets[question.widget]!
             let session = try await call(chat, "/widget/v1/widgets/\(widget)/sessions", customer: nil, tenant: owner)["token"] as? String
             let reply = try await call(chat, "/widget/v1/widgets/\(widget)/messages", customer: nil, tenant: owner, session: session,
                                        body: ["message": question.question])
             let answer = reply["text"] as? String ?? ""
-            let passages = try await call(ingest, "/internal/search", customer: owner, tenant: owner, body: [
-                "widget_id": widget.uuidString, "query": question.question, "limit": AnswerService.passageLimit])
-            let retrieved = (passages["passages"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }.joined(separator: "\n")
+            let found = try await call(ingest, "/internal/search", customer: owner, tenant: owner, body: [
+                "widget_id": widget.uuidString, "query": question.question, "limit": 10])
+            let passages = (found["passages"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
             func holds(_ text: String) -> Bool { question.expect.contains { text.localizedCaseInsensitiveContains($0) } }
-            var tally = answered[question.widget] ?? (0, 0, 0)
+            // Retrieval: the rank of the first passage holding the fact (the answerer sees the top passageLimit).
+            let rank = passages.firstIndex(where: holds).map { $0 + 1 }
+            let retrieved = rank.map { $0 <= AnswerService.passageLimit } ?? false
+            if rank == 1 { score.hitAt1 += 1 }
+            if let rank, rank <= 5 { score.hitAt5 += 1 }
+            score.reciprocalRanks += rank.map { 1 / Double($0) } ?? 0
+            score.total += 1
+            var tally = score.byWidget[question.widget] ?? (0, 0, 0)
             tally.total += 1
-            if holds(answer) { tally.hits += 1 } else {
-                misses.append("  [\(question.widget)] \(question.question)\n      expected \(question.expect), "
-                              + (holds(retrieved) ? "retrieved but not quoted" : "not retrieved")
-                              + ": \(answer.prefix(160).replacingOccurrences(of: "\n", with: " ⏎ "))")
+            if holds(answer) {
+                tally.hits += 1
+                score.answers += 1
+            } else {
+                score.misses.append("  [\(question.widget)] \(question.question)\n      expected \(question.expect), "
+                                    + (retrieved ? "retrieved but not quoted" : "not retrieved")
+                                    + ": \(answer.prefix(160).replacingOccurrences(of: "\n", with: " ⏎ "))")
             }
-            if holds(retrieved) { tally.found += 1 }
-            answered[question.widget] = tally
+            if retrieved { tally.found += 1 }
+            score.byWidget[question.widget] = tally
         }
-        let total = answered.values.reduce((0, 0, 0)) { ($0.0 + $1.hits, $0.1 + $1.found, $0.2 + $1.total) }
-        report("== quality: \(suite.questions.count) questions over \(suite.documents.count) documents, embedded defaults (local embedder, local answerer)")
-        for (key, tally) in answered.sorted(by: { $0.key < $1.key }) {
-            report("  \(key): \(tally.hits)/\(tally.total) answers contain the fact; retrieval found it for \(tally.found)/\(tally.total)")
-        }
-        report(String(format: "  all: %d/%d answers (%.0f%%), retrieval %d/%d", total.0, total.2, 100 * Double(total.0) / Double(max(total.2, 1)),
-                      total.1, total.2))
-        if !misses.isEmpty { report("  misses:\n" + misses.joined(separator: "\n")) }
+        return score
     }
 
     /// The document's text: gunzipped, and a man page rendered to plain text as `man` shows it.

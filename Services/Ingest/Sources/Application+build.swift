@@ -24,7 +24,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
                                issuer: await InternalTokenIssuer(secret: configuration.service.internalTokenSecret), logger: logger),
         logger: logger)
     DocumentRoutes(documents: documents, widgets: widgets,
-                   search: HybridSearch(client: postgres, embedder: embedder, logger: logger),
+                   search: HybridSearch(client: postgres, embedder: embedder, fullText: configuration.searchesFullText, logger: logger),
                    maximumDocumentBytes: configuration.maximumDocumentBytes, addressPolicy: policy)
         .register(on: routing.businessRoutes)
     IngestAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)

@@ -15,6 +15,9 @@ public struct IngestConfiguration: ContexoServiceConfiguration {
     /// The embedding provider. The initialiser's default is the hashing embedder, which needs no
     /// files; read from the environment the default is the embedded model.
     public var embeddings: EmbeddingsConfiguration
+    /// Whether search runs its full-text leg beside the vectors. Always on in service; off only to
+    /// measure what it adds (`scripts/bench quality`), so it is not read from the environment.
+    public var searchesFullText = true
     /// Where the embedded model's files are (`CONTEXO_EMBEDDINGS_MODEL_PATH`).
     public var embeddingModelDirectory = URL(fileURLWithPath: ModelEmbedder.defaultDirectory)
     /// How long a document job may stay unacknowledged before another replica takes it over (a

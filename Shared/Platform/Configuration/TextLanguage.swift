@@ -23,6 +23,10 @@ public enum TextLanguage: String, Sendable, CaseIterable {
 
     private static let markerSets = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.markers) })
 
+    /// The common function words of every language here ("the", "wie", "avec", "para"…): words that
+    /// say nothing about which passage answers a question.
+    public static let functionWords: Set<String> = allCases.reduce(into: []) { $0.formUnion($1.markers) }
+
     /// Words frequent in running text of the language and rare in the others'.
     private var markers: Set<String> {
         switch self {

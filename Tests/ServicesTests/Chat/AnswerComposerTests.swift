@@ -48,8 +48,26 @@ import Testing
             "Redis runs on Linux and macOS. Building Redis needs a C compiler.",
         ]
         let answer = AnswerComposer.compose(question: "how do I build it with TLS?", passages: passages)
-        #expect(answer == "To build Redis with TLS support, run:\n```\nmake BUILD_TLS=yes\n```\n[1]")
+        // The opening sentences say nothing about building or TLS; the code block comes with its
+        // introduction (and does not count as one of the quotes), the sentence about building follows.
+        #expect(answer == "To build Redis with TLS support, run:\n```\nmake BUILD_TLS=yes\n```\n[1]\nBuilding Redis needs a C compiler. [2]")
     }
+
+    @Test func inflectionsAndCompoundsMatchInAnyLanguageAndFunctionWordsDoNot() {
+        // `config` begins `configuration`, `Platzhalter` begins `Platzhaltern`: no stemmer needed.
+        let english = AnswerComposer.compose(question: "How do I start redis with my own config file?", passages: [
+            "Redis starts in the foreground. To use your redis.conf, pass the path of the configuration file:",
+        ])
+        #expect(answer(english, contains: "redis.conf"))
+        let german = AnswerComposer.compose(question: "Wie suche ich mit Platzhaltern?", passages: [
+            "Wie gewohnt ist es schnell, und ich sortiere mit Sorgfalt.\n\n-w, --wildcard\nInterpretiert jedes Schlüsselwort als Muster, das Shell-Platzhalter enthält.",
+        ])
+        #expect(answer(german, contains: "--wildcard"))
+        // "wie", "ich" and "mit" are function words: the sentence sharing only those is not quoted.
+        #expect(!answer(german, contains: "schnell"))
+    }
+
+    private func answer(_ text: String?, contains fact: String) -> Bool { text?.contains(fact) ?? false }
 
     @Test func overlappingPassagesAreNeverQuotedTwiceAndMarkersFollowTheirSource() {
         let refund = "Refunds are issued within 14 days of a return request."

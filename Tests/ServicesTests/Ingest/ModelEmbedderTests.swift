@@ -39,7 +39,8 @@ import Testing
         let golden = try Self.golden()
         let embedder = try ModelEmbedder(directory: Self.modelDirectory)
         #expect(embedder.dimensions == 384)
-        let vectors = try await embedder.embed(documents: golden.cases.map { EmbeddingInput(text: $0.text) })
+        // The reference truncates at the model's window; the encoder is compared on the same ids.
+        let vectors = golden.cases.map { embedder.encoder.embed(embedder.tokenizer.encode($0.text, maximumLength: golden.maxSequenceLength)) }
         for (item, vector) in zip(golden.cases, vectors) {
             #expect(vector.count == item.vector.count)
             let largest = zip(vector, item.vector).map { abs($0 - $1) }.max() ?? .infinity
@@ -47,9 +48,23 @@ import Testing
             #expect(largest < 2e-4, "\(item.text.prefix(60)): largest difference \(largest)")
             #expect(cosine > 0.99999, "\(item.text.prefix(60)): cosine \(cosine)")
         }
-        // A question is embedded the same way as a document.
+        // Texts within the window are embedded exactly so, as questions or as documents.
         let query = try await embedder.embed(query: golden.cases[0].text)
-        #expect(zip(query, vectors[0]).allSatisfy { $0 == $1 })
+        let documents = try await embedder.embed(documents: golden.cases.prefix(3).map { EmbeddingInput(text: $0.text) })
+        #expect(query == vectors[0] && documents == Array(vectors.prefix(3)))
+    }
+
+    @Test func aTextLongerThanTheWindowIsTheMeanOfItsWindows() async throws {
+        let embedder = try ModelEmbedder(directory: Self.modelDirectory)
+        let head = String(repeating: "Redis keeps its data in memory and writes snapshots to disk. ", count: 30)
+        let tail = "To turn off seccomp filtering, set SYSTEMD_SECCOMP=0 in the environment."
+        let long = try await embedder.embed(query: head + tail)
+        let truncated = embedder.encoder.embed(embedder.tokenizer.encode(head + tail, maximumLength: embedder.maximumTokens))
+        let question = try await embedder.embed(query: "How do I disable seccomp?")
+        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        // The end of the text, which truncation would drop, still moves the vector toward its question.
+        #expect(cosine(long, question) > cosine(truncated, question) + 0.05)
+        #expect(abs(long.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
     }
 
     @Test func aParaphraseIsNearerThanAnUnrelatedSentence() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// How the local answerer builds an answer from the passages search found, without a model: it
 /// cuts them into units a reader would quote (sentences that know URLs, paths, version numbers,
@@ -18,7 +19,7 @@ enum AnswerComposer {
         var candidates: [(source: Int, position: Int, unit: Unit, words: Set<String>)] = []
         for (source, passage) in passages.enumerated() {
             for (position, unit) in units(passage).enumerated() {
-                candidates.append((source, position, unit, Set(words(unit.text))))
+                candidates.append((source, position, unit, matched(asked, in: Set(words(unit.text)))))
             }
         }
         guard !asked.isEmpty, !candidates.isEmpty else { return nil }
@@ -28,7 +29,7 @@ enum AnswerComposer {
         let count = Double(candidates.count)
         func score(_ index: Int) -> Double {
             let candidate = candidates[index]
-            let matched = candidate.words.intersection(asked)
+            let matched = candidate.words
             guard !matched.isEmpty else { return 0 }
             let weight = matched.reduce(0.0) { $0 + log(1 + count / Double(frequency[$1] ?? 1)) }
             return weight - Double(candidate.source) * 0.05 - (candidate.unit.kind == .code ? 0.5 : 0)
@@ -37,11 +38,13 @@ enum AnswerComposer {
         guard let best = ranked.first?.1 else { return nil }
         var chosen: [Int] = []
         var seen: [String] = []
-        for (index, value) in ranked where chosen.count < limit && value >= best * 0.35 {
+        var quoted = 0  // a code block an introduction brings along is not counted
+        for (index, value) in ranked where quoted < limit && value >= best * 0.35 {
             let normalized = normalize(candidates[index].unit.text)
             guard !seen.contains(where: { $0.contains(normalized) || normalized.contains($0) }) else { continue }
             seen.append(normalized)
             chosen.append(index)
+            quoted += 1
             // An introduction ending with a colon brings the code block or list item it introduces.
             let next = index + 1
             if candidates[index].unit.text.hasSuffix(":"), next < candidates.count,
@@ -187,11 +190,22 @@ enum AnswerComposer {
         text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
+    /// The question's words that `words` holds: the same word, or one that begins the other when
+    /// both have five letters or more (`config` and `configuration`, `Platzhalter` and
+    /// `Platzhaltern`), which catches inflections and compounds in any language without a stemmer.
+    static func matched(_ asked: Set<String>, in words: Set<String>) -> Set<String> {
+        var found = asked.intersection(words)
+        for question in asked where !found.contains(question) && question.count >= 5 {
+            if words.contains(where: { $0.count >= 5 && ($0.hasPrefix(question) || question.hasPrefix($0)) }) { found.insert(question) }
+        }
+        return found
+    }
+
     /// The words that carry meaning: lowercased, without short and stop words, plural `s` dropped.
     /// Underscores and dots inside identifiers keep `SYSTEMD_SECCOMP` one word.
     static func words(_ text: String) -> [String] {
         text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "_" }.map(String.init)
-            .filter { $0.count > 2 && !stopWords.contains($0) }
+            .filter { $0.count > 2 && !stopWords.contains($0) && !TextLanguage.functionWords.contains($0) }
             .map { $0.count > 4 && $0.hasSuffix("s") && !$0.hasSuffix("ss") ? String($0.dropLast()) : $0 }
     }
 

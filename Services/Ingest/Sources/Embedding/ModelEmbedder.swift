@@ -55,10 +55,24 @@ public struct ModelEmbedder: Embedder {
         try await pool.runIfActive { [self] in vector(for: query) }
     }
 
-    /// The embedding of `text`, on the calling thread (blocking).
+    /// The embedding of `text`, on the calling thread (blocking). A text longer than the model's
+    /// window (a chunk of 200 words with paths and flags can be 400 pieces) is cut into windows
+    /// embedded one by one and averaged by length: truncating it would leave its end unsearchable.
     func vector(for text: String) -> [Float] {
-        encoder.embed(tokenizer.encode(text, maximumLength: maximumTokens))
+        let window = max(1, maximumTokens - 2)
+        let pieces = tokenizer.pieces(of: text, limit: window * Self.maximumWindows)
+        guard pieces.count > window else { return encoder.embed([tokenizer.classify] + pieces + [tokenizer.separator]) }
+        var sum = [Float](repeating: 0, count: dimensions)
+        for start in stride(from: 0, to: pieces.count, by: window) {
+            let part = Array(pieces[start..<min(start + window, pieces.count)])
+            let vector = encoder.embed([tokenizer.classify] + part + [tokenizer.separator])
+            for index in sum.indices { sum[index] += vector[index] * Float(part.count) }
+        }
+        return EmbeddingSpace.normalized(sum)
     }
+
+    /// The most windows one text is embedded in (the rest of a longer text is left out).
+    static let maximumWindows = 8
 
     private static func maximumTokens(in directory: URL) -> Int? {
         struct SentenceConfiguration: Decodable { var max_seq_length: Int }

@@ -23,11 +23,14 @@ public struct HybridSearch: Sendable {
     public static let exactSearchLimit: Int64 = 100_000
     let client: PostgresClient
     let embedder: any Embedder
+    /// Whether the full-text leg runs (always, but for measuring what it adds: `scripts/bench quality`).
+    let fullText: Bool
     let logger: Logger
 
-    public init(client: PostgresClient, embedder: any Embedder, logger: Logger) {
+    public init(client: PostgresClient, embedder: any Embedder, fullText: Bool = true, logger: Logger) {
         self.client = client
         self.embedder = embedder
+        self.fullText = fullText
         self.logger = logger
     }
 
@@ -65,7 +68,7 @@ public struct HybridSearch: Sendable {
             binds.append(owner)
             binds.append(widget)
             binds.append(Int32(candidates))
-            binds.append(query)
+            binds.append(fullText ? query : "")  // no words: no full-text candidates
             binds.append(Int32(limit))
             binds.append(Int32(semanticCandidates))
             // Stemmed as the question's language (English when it is not recognised); every chunk's

@@ -39,15 +39,18 @@ struct WordPieceTokenizer: Sendable {
     /// `[CLS] pieces… [SEP]`, at most `maximumLength` ids in all (longer texts are cut, as the model
     /// was trained to see at most that many).
     func encode(_ text: String, maximumLength: Int) -> [Int32] {
-        var ids: [Int32] = [classify]
-        let room = max(0, maximumLength - 2)
-        outer: for word in words(in: text) {
+        [classify] + pieces(of: text, limit: max(0, maximumLength - 2)) + [separator]
+    }
+
+    /// The word pieces of `text`, without `[CLS]` and `[SEP]`, at most `limit` of them.
+    func pieces(of text: String, limit: Int = .max) -> [Int32] {
+        var ids: [Int32] = []
+        for word in words(in: text) {
             for piece in pieces(of: word) {
-                guard ids.count - 1 < room else { break outer }
+                guard ids.count < limit else { return ids }
                 ids.append(piece)
             }
         }
-        ids.append(separator)
         return ids
     }
 
