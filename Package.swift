@@ -262,6 +262,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/ServicesTests",
+            exclude: ["Ingest/Golden"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
