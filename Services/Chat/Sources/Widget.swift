@@ -14,10 +14,12 @@ public struct Widget: ResponseCodable, Equatable, Sendable {
     public var includeHistory: Bool
     /// Conversations older than this many days are deleted.
     public var retentionDays: Int
+    /// How the widget looks and speaks to visitors.
+    public var appearance: WidgetAppearance
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, name, greeting
+        case id, name, greeting, appearance
         case allowedDomains = "allowed_domains"
         case systemPrompt = "system_prompt"
         case includeHistory = "include_history"
@@ -32,6 +34,8 @@ public struct WidgetSettings: Sendable, Equatable {
     public var greeting: String?
     public var includeHistory: Bool?
     public var retentionDays: Int?
+    /// Applied to the stored appearance inside the update's transaction.
+    var appearance: AppearanceChange?
 
     public init(systemPrompt: String? = nil, greeting: String? = nil, includeHistory: Bool? = nil, retentionDays: Int? = nil) {
         self.systemPrompt = systemPrompt
@@ -43,7 +47,8 @@ public struct WidgetSettings: Sendable, Equatable {
     /// The names of the fields an update sets (for the audit trail: which, never their text).
     func changedFields(name: String?, domains: [String]?) -> [String] {
         [("name", name != nil), ("allowed_domains", domains != nil), ("system_prompt", systemPrompt != nil),
-         ("greeting", greeting != nil), ("include_history", includeHistory != nil), ("retention_days", retentionDays != nil)]
+         ("greeting", greeting != nil), ("include_history", includeHistory != nil), ("retention_days", retentionDays != nil),
+         ("appearance", appearance != nil)]
             .filter(\.1).map(\.0)
     }
 }

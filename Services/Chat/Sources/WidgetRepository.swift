@@ -86,12 +86,20 @@ public struct PostgresWidgetRepository: Sendable {
                        settings: WidgetSettings = .init()) async throws -> Widget {
         let domains = origins?.map(\.description)
         try await client.withTenantTransaction(owner, logger: logger) { connection in
+            var appearance: String?
+            if let change = settings.appearance {
+                let stored = try await connection.query("SELECT appearance::text FROM chat.widgets WHERE id = \(id) FOR UPDATE",
+                                                        logger: logger).collect().first?.decode(String.self)
+                guard let stored else { throw WidgetError.notFound }
+                appearance = try change.applied(to: WidgetAppearance.stored(stored)).json
+            }
             let rows = try await connection.query("""
                 UPDATE chat.widgets w SET name = coalesce(\(name), w.name), allowed_domains = coalesce(\(domains), w.allowed_domains),
                     system_prompt = coalesce(\(settings.systemPrompt), w.system_prompt),
                     greeting = coalesce(\(settings.greeting), w.greeting),
                     include_history = coalesce(\(settings.includeHistory), w.include_history),
                     retention_days = coalesce(\(settings.retentionDays.map(Int32.init)), w.retention_days),
+                    appearance = coalesce(\(appearance)::jsonb, w.appearance),
                     updated_at = now()
                 FROM (SELECT id, allowed_domains, retention_days FROM chat.widgets WHERE id = \(id) FOR UPDATE) before
                 WHERE w.id = before.id
@@ -137,21 +145,25 @@ public struct PostgresWidgetRepository: Sendable {
         }
     }
 
-    /// A widget's display name and greeting, for its public configuration.
-    public func publicSettings(widget id: UUID) async throws -> (name: String, greeting: String)? {
+    /// A widget's display name, greeting and appearance, for its public configuration.
+    public func publicSettings(widget id: UUID) async throws -> (name: String, greeting: String, appearance: WidgetAppearance)? {
         try await client.withConnection { connection in
-            try await connection.query("SELECT name, greeting FROM chat.widget_directory_entry(\(id))", logger: logger)
-                .collect().first?.decode((String, String).self)
+            let row = try await connection.query("""
+                SELECT name, greeting, chat.widget_appearance(\(id))::text FROM chat.widget_directory_entry(\(id))
+                """, logger: logger).collect().first
+            guard let (name, greeting, appearance) = try row?.decode((String, String, String?).self) else { return nil }
+            return (name, greeting, WidgetAppearance.stored(appearance))
         }
     }
 
-    static let columns = "id, name, allowed_domains, system_prompt, greeting, include_history, retention_days, created_at"
+    static let columns = "id, name, allowed_domains, system_prompt, greeting, include_history, retention_days, created_at, appearance::text"
 
     static func widget(_ row: PostgresRow) throws -> Widget {
-        let (id, name, domains, prompt, greeting, history, retention, created) =
-            try row.decode((UUID, String, [String], String, String, Bool, Int32, Date).self)
+        let (id, name, domains, prompt, greeting, history, retention, created, appearance) =
+            try row.decode((UUID, String, [String], String, String, Bool, Int32, Date, String).self)
         return Widget(id: id, name: name, allowedDomains: domains, systemPrompt: prompt, greeting: greeting,
-                      includeHistory: history, retentionDays: Int(retention), createdAt: created)
+                      includeHistory: history, retentionDays: Int(retention), appearance: WidgetAppearance.stored(appearance),
+                      createdAt: created)
     }
 
     static func quotaLimit(_ error: (any Error)?) -> Int? {

@@ -26,8 +26,9 @@ public struct WidgetRoutes: Sendable {
         let greeting: String?
         let includeHistory: Bool?
         let retentionDays: Int?
+        let appearance: AppearanceChange?
         enum CodingKeys: String, CodingKey {
-            case name, greeting
+            case name, greeting, appearance
             case allowedDomains = "allowed_domains"
             case systemPrompt = "system_prompt"
             case includeHistory = "include_history"
@@ -44,8 +45,12 @@ public struct WidgetRoutes: Sendable {
             if let retentionDays, !(1...3650).contains(retentionDays) {
                 throw Problem.unprocessable("retention_days must be between 1 and 3650.", fields: ["retention_days"])
             }
-            return WidgetSettings(systemPrompt: systemPrompt, greeting: greeting, includeHistory: includeHistory,
-                                  retentionDays: retentionDays)
+            var settings = WidgetSettings(systemPrompt: systemPrompt, greeting: greeting, includeHistory: includeHistory,
+                                          retentionDays: retentionDays)
+            // Checked here too, so a bad field is refused before any transaction.
+            if let appearance { _ = try appearance.applied(to: WidgetAppearance()) }
+            settings.appearance = appearance
+            return settings
         }
     }
 
@@ -67,6 +72,7 @@ public struct WidgetRoutes: Sendable {
         let id: UUID
         let name: String
         let greeting: String
+        let appearance: WidgetAppearance
     }
 
     public func register(on group: RouterGroup<ContexoRequestContext>) {
@@ -107,7 +113,7 @@ public struct WidgetRoutes: Sendable {
         group.get("/widget/v1/widgets/{id}") { _, context -> PublicWidget in
             let id = try Self.widgetID(context)
             guard let settings = try await widgets.publicSettings(widget: id) else { throw WidgetError.notFound }
-            return PublicWidget(id: id, name: settings.name, greeting: settings.greeting)
+            return PublicWidget(id: id, name: settings.name, greeting: settings.greeting, appearance: settings.appearance)
         }
     }
 

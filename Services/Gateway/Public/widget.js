@@ -1,5 +1,7 @@
 /* Contexo chat widget: <script src="https://GATEWAY/widget.js" data-widget-id="ID" async></script>
-   Optional data-api-base. Server text becomes DOM text nodes only: answers render a Markdown subset
+   Optional data-api-base. The widget's appearance (accent colour, light/dark/auto, side, title,
+   initials, suggested questions, language of its fixed texts) comes with its public configuration.
+   Server text becomes DOM text nodes only: answers render a Markdown subset
    (paragraphs, lists, `code`, fenced code, **bold**, http(s) links) built node by node, never
    innerHTML. window.__contexoDebug = true records events in window.__contexoEvents and exposes
    the renderer as window.__contexoMarkdown (for tests). */
@@ -11,28 +13,32 @@
   const base = (script.getAttribute('data-api-base') || new URL(script.src, location.href).origin).replace(/\/+$/, '');
   const api = `${base}/widget/v1/widgets/${encodeURIComponent(id)}`;
   const KEY = `contexo.session.${id}`;
-  const BLUE = '#1d4ed8';
+  const DARK = '--bg:#16181d;--fg:#e6e8eb;--mb:#262a31;--bd:#3a3f47;--in:#8b949e;--mu:#a7afba;--er:#ff9b9b;--fo:#fff';
   const CSS_TEXT = `:host{all:initial}*{box-sizing:border-box}
-.w{font:15px/1.45 system-ui,sans-serif;color:#1f2328}button,textarea{font:inherit;color:inherit}
-.l,.p{position:fixed;right:20px;z-index:2147483000}
-.l{bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:${BLUE};color:#fff;cursor:pointer;box-shadow:0 4px 14px #0005;display:grid;place-items:center}
-.l:hover{background:#1e40af}.l svg{width:26px;fill:currentColor}
-:focus-visible{outline:3px solid #111827;outline-offset:2px;box-shadow:0 0 0 2px #fff}
-.p{bottom:88px;width:min(380px,calc(100vw - 24px));height:min(560px,calc(100vh - 110px));display:flex;flex-direction:column;background:#fff;border:1px solid #d0d7de;border-radius:12px;box-shadow:0 12px 32px #0004;overflow:hidden}
-.p[hidden]{display:none}.h{display:flex;align-items:center;padding:10px 12px;background:${BLUE};color:#fff}
-h2{flex:1;margin:0;font-size:16px}.x{border:0;background:none;color:#fff;font-size:22px;width:32px;height:32px;cursor:pointer}
+.w{--a:#1d4ed8;--on:#fff;--bg:#fff;--fg:#1f2328;--mb:#f1f3f5;--bd:#d0d7de;--in:#6b7280;--mu:#4b5563;--er:#9a1c1c;--fo:#111827;font:15px/1.45 system-ui,sans-serif;color:var(--fg)}
+.w[data-theme=dark]{${DARK}}@media (prefers-color-scheme:dark){.w[data-theme=auto]{${DARK}}}
+button,textarea{font:inherit;color:inherit}
+.l,.p{position:fixed;right:20px;z-index:2147483000}[data-pos=left] .l,[data-pos=left] .p{left:20px;right:auto}
+.l{bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:var(--a);color:var(--on);cursor:pointer;box-shadow:0 4px 14px #0005;display:grid;place-items:center}
+.l:hover{filter:brightness(.9)}.l svg{width:26px;fill:currentColor}
+:focus-visible{outline:3px solid var(--fo);outline-offset:2px;box-shadow:0 0 0 2px var(--bg)}
+.p{bottom:88px;width:min(380px,calc(100vw - 24px));height:min(560px,calc(100vh - 110px));display:flex;flex-direction:column;background:var(--bg);border:1px solid var(--bd);border-radius:12px;box-shadow:0 12px 32px #0004;overflow:hidden}
+.p[hidden]{display:none}.h{display:flex;align-items:center;gap:8px;padding:10px 12px;background:var(--a);color:var(--on)}
+.av{width:28px;height:28px;border-radius:50%;background:var(--on);color:var(--a);display:grid;place-items:center;font-size:12px;font-weight:700}.av:empty{display:none}
+h2{flex:1;margin:0;font-size:16px}.x{border:0;background:none;color:var(--on);font-size:22px;width:32px;height:32px;cursor:pointer}
 .g{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
-.m{max-width:88%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;align-self:flex-start;background:#f1f3f5}
-.m[data-role=visitor]{align-self:flex-end;background:${BLUE};color:#fff}
-[data-status=failed] .t,.n{color:#9a1c1c}.n{margin:0 12px 8px;font-size:14px}.n:empty,.c:empty{display:none}
+.m{max-width:88%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;align-self:flex-start;background:var(--mb)}
+.m[data-role=visitor]{align-self:flex-end;background:var(--a);color:var(--on)}
+.s{display:flex;flex-direction:column;align-items:flex-start;gap:6px}.s button{border:1px solid var(--a);border-radius:14px;padding:4px 11px;background:none;cursor:pointer;text-align:left}
+[data-status=failed] .t,.n{color:var(--er)}.n{margin:0 12px 8px;font-size:14px}.n:empty,.c:empty{display:none}
 [data-status=streaming] .t:empty::after{content:"\\2026";font-weight:700}
 .t p{margin:0 0 .5em}.t p:last-child{margin:0}.t ul,.t ol{margin:0 0 .5em;padding-left:1.3em;white-space:normal}
-.t pre{margin:0 0 .5em;padding:6px 8px;background:#fff;border:1px solid #d0d7de;border-radius:6px;overflow-x:auto;white-space:pre}
-.t code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}.t a{color:${BLUE}}
-.c{margin:6px 0 0;padding:0;list-style:none;font-size:13px;white-space:normal}.c a{color:${BLUE}}.c span{color:#4b5563}
-.f{display:flex;gap:8px;padding:10px;border-top:1px solid #d0d7de}
-textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:1px solid #6b7280;border-radius:8px}
-.f button{border:0;border-radius:8px;padding:0 14px;background:${BLUE};color:#fff;font-weight:600;cursor:pointer}
+.t pre{margin:0 0 .5em;padding:6px 8px;background:var(--bg);border:1px solid var(--bd);border-radius:6px;overflow-x:auto;white-space:pre}
+.t code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}.t a,.c a{color:inherit}
+.c{margin:6px 0 0;padding:0;list-style:none;font-size:13px;white-space:normal}.c span{color:var(--mu)}
+.f{display:flex;gap:8px;padding:10px;border-top:1px solid var(--bd)}
+textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:1px solid var(--in);border-radius:8px;background:var(--bg)}
+.f button{border:0;border-radius:8px;padding:0 14px;background:var(--a);color:var(--on);font-weight:600;cursor:pointer}
 .f :disabled{opacity:.55;cursor:not-allowed}.v{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media (prefers-reduced-motion:no-preference){.p{animation:i .16s ease-out}[data-status=streaming] .t:empty::after{animation:b 1s infinite}
 @keyframes i{from{opacity:0;transform:translateY(8px)}}@keyframes b{50%{opacity:.3}}}`;
@@ -43,18 +49,73 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
   root.innerHTML = `<div class="w"><button class="l" type="button" aria-expanded="false" aria-controls="p">
 <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg></button>
 <section class="p" id="p" role="dialog" aria-modal="false" aria-labelledby="t" hidden>
-<div class="h"><h2 id="t"></h2><button class="x" type="button" aria-label="Close chat">\u00d7</button></div>
+<div class="h"><span class="av" aria-hidden="true"></span><h2 id="t"></h2><button class="x" type="button">\u00d7</button></div>
 <div class="g" role="log" aria-live="polite"></div><p class="n" role="status"></p>
-<form class="f"><label class="v" for="q">Your question</label><textarea id="q" rows="1" maxlength="2000" placeholder="Ask a question" aria-label="Your question"></textarea>
-<button type="submit">Send</button></form></section></div>`;
+<form class="f"><label class="v" for="q"></label><textarea id="q" rows="1" maxlength="2000"></textarea>
+<button type="submit"></button></form></section></div>`;
   const $ = (s) => root.querySelector(s);
-  const [launcher, panel, title, log, note, form, input, sendButton, closer] =
-    ['.l', '.p', '#t', '.g', '.n', '.f', '#q', '.f button', '.x'].map($);
+  const [frame, launcher, panel, title, log, note, form, input, sendButton, closer, avatar, label] =
+    ['.w', '.l', '.p', '#t', '.g', '.n', '.f', '#q', '.f button', '.x', '.av', 'label'].map($);
   if (root.adoptedStyleSheets && CSSStyleSheet.prototype.replaceSync) {  // not blocked by a page's style-src CSP
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS_TEXT);
     root.adoptedStyleSheets = [sheet];
   } else root.prepend(Object.assign(document.createElement('style'), { textContent: CSS_TEXT }));
+
+  // The fixed texts, per language: ask, your question, send, close, chat with, not available, could
+  // not load, unreachable, retry, limit, too many (wait …), a moment, seconds, too long, cut off,
+  // not completed, source, page.
+  const TEXTS = {
+    en: ['Ask a question', 'Your question', 'Send', 'Close chat', 'Chat with', 'This assistant is not available on this site.', 'The assistant could not load. Close and reopen to try again.', 'Could not reach the assistant. Check your connection and try again.', 'Something went wrong. Please try again.', 'The assistant has reached its limit for now.', 'Too many messages, wait', 'a moment', 'seconds', 'That message is too long.', 'The answer was cut off. Please try again.', 'This answer could not be completed.', 'Source', 'page'],
+    de: ['Stellen Sie eine Frage', 'Ihre Frage', 'Senden', 'Chat schließen', 'Chat mit', 'Dieser Assistent ist auf dieser Website nicht verfügbar.', 'Der Assistent konnte nicht laden. Schließen und erneut öffnen.', 'Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.', 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', 'Der Assistent hat sein Limit vorerst erreicht.', 'Zu viele Nachrichten, warten Sie', 'einen Moment', 'Sekunden', 'Diese Nachricht ist zu lang.', 'Die Antwort wurde abgebrochen. Bitte versuchen Sie es erneut.', 'Diese Antwort konnte nicht fertiggestellt werden.', 'Quelle', 'Seite'],
+    fr: ['Posez une question', 'Votre question', 'Envoyer', 'Fermer le chat', 'Discuter avec', "Cet assistant n'est pas disponible sur ce site.", "L'assistant n'a pas pu se charger. Fermez et rouvrez pour réessayer.", "Impossible de joindre l'assistant. Vérifiez votre connexion et réessayez.", "Une erreur s'est produite. Veuillez réessayer.", "L'assistant a atteint sa limite pour le moment.", 'Trop de messages, attendez', 'un instant', 'secondes', 'Ce message est trop long.', 'La réponse a été interrompue. Veuillez réessayer.', "Cette réponse n'a pas pu être terminée.", 'Source', 'page'],
+    es: ['Haga una pregunta', 'Su pregunta', 'Enviar', 'Cerrar el chat', 'Chatear con', 'Este asistente no está disponible en este sitio.', 'El asistente no pudo cargarse. Cierre y vuelva a abrir para intentarlo.', 'No se pudo contactar con el asistente. Compruebe su conexión e inténtelo de nuevo.', 'Algo salió mal. Inténtelo de nuevo.', 'El asistente ha alcanzado su límite por ahora.', 'Demasiados mensajes, espere', 'un momento', 'segundos', 'Ese mensaje es demasiado largo.', 'La respuesta se cortó. Inténtelo de nuevo.', 'No se pudo completar esta respuesta.', 'Fuente', 'página'],
+    it: ['Fai una domanda', 'La tua domanda', 'Invia', 'Chiudi la chat', 'Chatta con', 'Questo assistente non è disponibile su questo sito.', "L'assistente non si è caricato. Chiudi e riapri per riprovare.", "Impossibile raggiungere l'assistente. Controlla la connessione e riprova.", 'Qualcosa è andato storto. Riprova.', "L'assistente ha raggiunto il suo limite per ora.", 'Troppi messaggi, attendi', 'un momento', 'secondi', 'Il messaggio è troppo lungo.', 'La risposta è stata interrotta. Riprova.', 'Impossibile completare questa risposta.', 'Fonte', 'pagina'],
+    nl: ['Stel een vraag', 'Uw vraag', 'Verzenden', 'Chat sluiten', 'Chat met', 'Deze assistent is niet beschikbaar op deze site.', 'De assistent kon niet laden. Sluit en open opnieuw.', 'De assistent is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.', 'Er ging iets mis. Probeer het opnieuw.', 'De assistent heeft voorlopig zijn limiet bereikt.', 'Te veel berichten, wacht', 'even', 'seconden', 'Dat bericht is te lang.', 'Het antwoord werd afgebroken. Probeer het opnieuw.', 'Dit antwoord kon niet worden voltooid.', 'Bron', 'pagina'],
+    pt: ['Faça uma pergunta', 'A sua pergunta', 'Enviar', 'Fechar o chat', 'Conversar com', 'Este assistente não está disponível neste site.', 'O assistente não carregou. Feche e abra de novo para tentar.', 'Não foi possível contactar o assistente. Verifique a ligação e tente de novo.', 'Algo correu mal. Tente de novo.', 'O assistente atingiu o seu limite por agora.', 'Demasiadas mensagens, aguarde', 'um momento', 'segundos', 'Essa mensagem é demasiado longa.', 'A resposta foi interrompida. Tente de novo.', 'Não foi possível concluir esta resposta.', 'Fonte', 'página'],
+  };
+  const KEYS = ['ask', 'question', 'send', 'close', 'chatWith', 'notHere', 'noLoad', 'unreachable', 'retry', 'quota', 'tooMany', 'moment', 'seconds', 'tooLong', 'cutOff', 'failed', 'source', 'page'];
+  let T;
+  const speak = (code) => {
+    const wanted = code && code !== 'auto' ? [code] : [...(navigator.languages || []), navigator.language || ''];
+    const lang = wanted.map((l) => String(l).slice(0, 2).toLowerCase()).find((l) => TEXTS[l]) || 'en';
+    T = Object.fromEntries(KEYS.map((k, i) => [k, TEXTS[lang][i]]));
+    frame.lang = lang;
+    input.placeholder = T.ask;
+    input.setAttribute('aria-label', label.textContent = T.question);
+    sendButton.textContent = T.send;
+    closer.setAttribute('aria-label', T.close);
+  };
+  speak('auto');
+
+  // The widget's appearance, as its public configuration gives it (each field checked by Chat).
+  const luminance = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  let suggestions = [];
+  function appear(a) {
+    a = a || {};
+    if (/^#[0-9a-f]{6}$/i.test(a.accent_color || '')) {
+      frame.style.setProperty('--a', a.accent_color);
+      // White or near-black text on the accent, whichever contrasts more (WCAG relative luminance).
+      frame.style.setProperty('--on', 1.05 / (luminance(a.accent_color) + 0.05) >= (luminance(a.accent_color) + 0.05) / 0.05 ? '#fff' : '#111');
+    }
+    frame.setAttribute('data-theme', a.theme || 'light');
+    frame.setAttribute('data-pos', a.position === 'left' ? 'left' : 'right');
+    avatar.textContent = String(a.avatar_initials || '').slice(0, 3);
+    suggestions = (Array.isArray(a.suggested_questions) ? a.suggested_questions : []).slice(0, 4).map(String);
+    speak(a.language);
+  }
+  // Offered until the visitor's first message; a click asks the question.
+  function suggest() {
+    if (!suggestions.length || log.querySelector('[data-role=visitor]') || log.querySelector('.s')) return;
+    const box = log.appendChild(node('div'));
+    box.className = 's';
+    for (const q of suggestions) {
+      box.appendChild(node('button', q)).addEventListener('click', () => {
+        if (!busy && !input.disabled) send(q);
+      });
+    }
+  }
 
   let state, booted, loaded, busy, session;
   try { session = sessionStorage.getItem(KEY); } catch { /* storage blocked */ }
@@ -69,18 +130,16 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     state = s;
     host.setAttribute('data-contexo-state', s);
     input.disabled = sendButton.disabled = s !== 'ready' && s !== 'error';
-    if (s === 'not-allowed') note.textContent = 'This assistant is not available on this site.';
+    if (s === 'not-allowed') note.textContent = T.notHere;
     debug('state', s);
   };
   const setName = (name) => {
     title.textContent = name;
-    launcher.setAttribute('aria-label', `Chat with ${name}`);
+    launcher.setAttribute('aria-label', `${T.chatWith} ${name}`);
   };
   class Fail extends Error {
     constructor(kind, message = '') { super(message); this.kind = kind; }
   }
-  const UNREACHABLE = 'Could not reach the assistant. Check your connection and try again.';
-  const RETRY = 'Something went wrong. Please try again.';
 
   // One API call. A network or CORS failure is Fail('network'); a 403 is the gateway refusing this page.
   async function call(method, path, body, stream) {
@@ -98,12 +157,12 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     if (res.ok) return res;
     const slug = String((await res.json().catch(() => ({}))).type || '').split('/').pop();
     if (res.status === 429) {
-      if (slug === 'quota-exceeded') throw new Fail('quota', 'The assistant has reached its limit for now.');
+      if (slug === 'quota-exceeded') throw new Fail('quota', T.quota);
       const wait = parseInt(res.headers.get('Retry-After'), 10);
-      throw new Fail('rate', `Too many messages, wait ${wait > 0 ? `${wait} seconds` : 'a moment'}.`);
+      throw new Fail('rate', `${T.tooMany} ${wait > 0 ? `${wait} ${T.seconds}` : T.moment}.`);
     }
-    if (res.status === 413) throw new Fail('input', 'That message is too long.');
-    throw new Fail('server', RETRY);
+    if (res.status === 413) throw new Fail('input', T.tooLong);
+    throw new Fail('server', T.retry);
   }
   const getJSON = async (method, path) => (await check(await call(method, path))).json();
 
@@ -111,14 +170,15 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     setState('loading');
     try {
       const w = await getJSON('GET', '');
-      setName(w.name || 'Assistant');
+      appear(w.appearance);
+      setName((w.appearance && w.appearance.title) || w.name || 'Assistant');
       if (w.greeting) message('greeting', w.greeting);
       setState('ready');
     } catch (f) {
       // A refused origin gets no CORS headers, so this first call fails like a network error.
       if (f.kind === 'network' || f.kind === 'not-allowed') setState('not-allowed');
       else {
-        note.textContent = 'The assistant could not load. Close and reopen to try again.';
+        note.textContent = T.noLoad;
         setState('error');
         input.disabled = sendButton.disabled = true;
         booted = null;
@@ -201,7 +261,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     if (status) el.setAttribute('data-status', status);
     el.innerHTML = '<div class="t"></div><ul class="c"></ul>';
     if (role === 'assistant' && text && status !== 'failed') markdown(el.firstChild, text);
-    else el.firstChild.textContent = text || (status === 'failed' ? 'This answer could not be completed.' : '');
+    else el.firstChild.textContent = text || (status === 'failed' ? T.failed : '');
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;
     return el;
@@ -212,7 +272,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
       const link = /^https?:\/\//i.test(url);
       const a = document.createElement(link ? 'a' : 'span');
       if (link) Object.assign(a, { href: url, target: '_blank', rel: 'noopener noreferrer' });
-      a.textContent = `[${c.n}] ${c.title || 'Source'}${c.heading ? ` \u2014 ${c.heading}` : ''}${c.page != null ? ` (page ${c.page})` : ''}`;
+      a.textContent = `[${c.n}] ${c.title || T.source}${c.heading ? ` \u2014 ${c.heading}` : ''}${c.page != null ? ` (${T.page} ${c.page})` : ''}`;
       const li = document.createElement('li');
       li.setAttribute('data-citation', c.n);
       li.appendChild(a);
@@ -250,6 +310,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
   async function send(text) {
     busy = true;
     note.textContent = '';
+    log.querySelector('.s')?.remove();
     message('visitor', text);
     const el = message('assistant', '', 'streaming'), t = el.firstChild;
     let ended = false;
@@ -277,14 +338,14 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
         } else if (event === 'done') {
           finish('complete', d.text || t.textContent);
           cite(el, d.citations);
-        } else if (event === 'error') finish('failed', d.message || RETRY);
+        } else if (event === 'error') finish('failed', d.message || T.retry);
       });
-      if (!ended) finish('failed', 'The answer was cut off. Please try again.');
+      if (!ended) finish('failed', T.cutOff);
     } catch (e) {
       const f = e instanceof Fail ? e : new Fail('network');
       if (f.kind === 'not-allowed') { el.remove(); setState('not-allowed'); }
       else {
-        finish('failed', f.message || UNREACHABLE);
+        finish('failed', f.message || T.unreachable);
         if (f.kind !== 'quota' && f.kind !== 'input' && !input.value) input.value = text;  // easy to retry
       }
     }
@@ -299,11 +360,11 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     panel.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
     booted ||= boot();
-    loaded ||= booted.then(() => { setState('loading'); return loadConversation(); }).then(() => setState('ready'), (f) => {
+    loaded ||= booted.then(() => { setState('loading'); return loadConversation(); }).then(() => { suggest(); setState('ready'); }, (f) => {
       loaded = null;
       if (state === 'not-allowed' || state === 'error') return;
       if (f.kind === 'not-allowed') return setState('not-allowed');
-      note.textContent = (f instanceof Fail && f.kind !== 'network' && f.message) || UNREACHABLE;
+      note.textContent = (f instanceof Fail && f.kind !== 'network' && f.message) || T.unreachable;
       setState('error');
     }).then(focusInside);
     focusInside();
