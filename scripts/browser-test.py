@@ -11,6 +11,9 @@ http://127.0.0.1:<denied-port> (an origin it does not), then checks:
   b. reload: the conversation is shown again                             -> after-reload.png
   c. the answer renderer fed hostile Markdown and HTML: only safe elements, nothing executes
   d. other origin: the widget says it is not available, input disabled   -> not-allowed.png
+  e. themed: the customer sets a dark, left-side, German appearance with suggested questions
+     through the API; the widget shows it, and a suggested question is asked -> themed-dark.png
+     (the appearance is put back afterwards)
 
 Usage:
   scripts/browser-test.py --gateway http://127.0.0.1:8080 --widget-id ID --allowed-port 8090
@@ -25,6 +28,7 @@ and a failure screenshot go to --artifacts.
 import argparse
 import functools
 import http.server
+import json
 import os
 import pathlib
 import socket
@@ -387,6 +391,69 @@ def scenario_denied(browser, url):
     browser.screenshot("not-allowed.png")
 
 
+DARK_APPEARANCE = {
+    "accent_color": "#0f766e", "theme": "dark", "position": "left", "title": "Acme Hilfe", "avatar_initials": "AO",
+    "suggested_questions": ["Wie lange habe ich Zeit für eine Rücksendung?", "Wie lange dauert der Versand?"],
+    "language": "de",
+}
+DEFAULT_APPEARANCE = {"accent_color": "#1d4ed8", "theme": "light", "position": "right", "title": "",
+                      "avatar_initials": "", "suggested_questions": [], "language": "auto"}
+
+
+def gateway_call(gateway, method, path, body, token=None):
+    request = urllib.request.Request(f"{gateway}{path}", method=method, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        raise Failure(f"{method} {path} answered {error.code}: {error.read()[:500]!r}") from error
+
+
+def scenario_themed(browser, gateway, widget_id, customer_id, url):
+    # The customer's side, as the dashboard does it (a development token for the demo customer).
+    token = gateway_call(gateway, "POST", "/dev/token", {"customer_id": customer_id})["token"]
+    saved = gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": DARK_APPEARANCE}, token)
+    if saved.get("appearance", {}).get("theme") != "dark":
+        raise Failure(f"the appearance was not saved: {saved.get('appearance')!r}")
+    try:
+        browser.load(url)
+        browser.js("sessionStorage.clear();")  # a new visitor: no conversation yet, so suggestions show
+        browser.load(url)
+        browser.wait_state("ready")
+        browser.open_widget()
+        browser.wait("the suggested questions", lambda: browser.js("return all('.s button').length === 2;"))
+        seen = browser.js("""
+            const frame = q('.w'), style = (s) => getComputedStyle(q(s));
+            return { theme: frame.getAttribute('data-theme'), lang: frame.lang, panel: style('.p').backgroundColor,
+                     header: style('.h').backgroundColor, left: style('.l').left, title: q('#t').textContent,
+                     initials: q('.av').textContent, send: q('.f button').textContent, placeholder: q('#q').placeholder,
+                     suggestions: all('.s button').map((b) => b.textContent) };""")
+        expected = {"theme": "dark", "lang": "de", "panel": "rgb(22, 24, 29)", "header": "rgb(15, 118, 110)",
+                    "left": "20px", "title": "Acme Hilfe", "initials": "AO", "send": "Senden",
+                    "placeholder": "Stellen Sie eine Frage", "suggestions": DARK_APPEARANCE["suggested_questions"]}
+        wrong = {key: (seen.get(key), value) for key, value in expected.items() if seen.get(key) != value}
+        if wrong:
+            raise Failure(f"the widget does not show its appearance (seen, expected): {wrong}")
+        time.sleep(0.4)  # past the panel's opening animation
+        browser.screenshot("themed-dark.png")
+        browser.part(".s button").click()
+        browser.wait("the suggested question's answer", lambda: browser.js(
+            "const a = all('[data-role=assistant]');"
+            "return a.length > 0 && ['complete', 'failed'].includes(a[a.length - 1].getAttribute('data-status'));"))
+        asked = browser.js("return { visitor: all('[data-role=visitor]').map((v) => v.textContent), "
+                           "status: all('[data-role=assistant]').pop().getAttribute('data-status'), "
+                           "suggestions: all('.s').length };")
+        if asked["visitor"] != DARK_APPEARANCE["suggested_questions"][:1] or asked["status"] != "complete":
+            raise Failure(f"clicking a suggested question should ask it and get an answer: {asked!r}")
+        if asked["suggestions"]:
+            raise Failure("the suggested questions should go once the visitor has asked")
+        browser.screenshot("themed-dark-answer.png")
+    finally:
+        gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": DEFAULT_APPEARANCE}, token)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gateway", default=os.environ.get("GATEWAY", "http://127.0.0.1:8080"),
@@ -404,6 +471,8 @@ def main():
                         help="a citation must contain this (the Markdown document's title)")
     parser.add_argument("--expect-answer", default="30",
                         help="the answer must contain this (empty: no check)")
+    parser.add_argument("--customer-id", default="6d656d6f-0000-4000-8000-00000000ac3e",
+                        help="the widget's customer, for the themed scenario's development token (default: the demo's)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = parser.parse_args()
@@ -438,7 +507,7 @@ def main():
         browser = Browser(args)
     except Failure as error:
         print(f"FAIL setup: {error}", flush=True)
-        print("0 passed, 3 failed", flush=True)
+        print("0 passed, 5 failed", flush=True)
         return 1
 
     def run(name, function, *function_args):
@@ -466,6 +535,7 @@ def main():
             results["reload"] = None
         run("renderer", scenario_renderer)
         run("denied", scenario_denied, denied_url)
+        run("themed", scenario_themed, gateway, widget_id, args.customer_id, allowed_url)
     finally:
         browser.quit()
         for server in servers:

@@ -3,6 +3,7 @@ import { api, gatewayOrigin } from '../lib/api.js';
 import { h, render, field, toast, confirmDialog } from '../lib/dom.js';
 import { knowledgePanel } from './knowledge.js';
 import { conversationsPanel } from './conversations.js';
+import { appearanceCard } from './appearance.js';
 
 /** The server's rules for an allowed domain (Chat's AllowedOrigin), checked as the customer types. */
 export function validOrigin(text) {
@@ -142,7 +143,7 @@ function settingsPanel(panel, widget) {
         location.hash = '#/widgets';
       },
     }, 'Delete widget'));
-  render(panel, form, embed, previewSection(widget), danger);
+  render(panel, form, appearanceCard(widget), embed, previewSection(widget), danger);
 }
 
 /** The real widget.js against the real API, on this page: the dashboard's origin must be allowed. */
