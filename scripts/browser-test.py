@@ -12,8 +12,9 @@ http://127.0.0.1:<denied-port> (an origin it does not), then checks:
   c. the answer renderer fed hostile Markdown and HTML: only safe elements, nothing executes
   d. other origin: the widget says it is not available, input disabled   -> not-allowed.png
   e. themed: the customer sets a dark, left-side, German appearance with suggested questions
-     through the API; the widget shows it, and a suggested question is asked -> themed-dark.png
-     (the appearance is put back afterwards)
+     through the API; the widget shows it, a suggested question is asked, its answer gets a 👎 with
+     a comment, and the customer sees it -> themed-dark.png, themed-dark-answer.png (the appearance
+     is put back afterwards)
 
 Usage:
   scripts/browser-test.py --gateway http://127.0.0.1:8080 --widget-id ID --allowed-port 8090
@@ -401,7 +402,8 @@ DEFAULT_APPEARANCE = {"accent_color": "#1d4ed8", "theme": "light", "position": "
 
 
 def gateway_call(gateway, method, path, body, token=None):
-    request = urllib.request.Request(f"{gateway}{path}", method=method, data=json.dumps(body).encode(),
+    request = urllib.request.Request(f"{gateway}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json",
                                               **({"Authorization": f"Bearer {token}"} if token else {})})
     try:
@@ -449,7 +451,24 @@ def scenario_themed(browser, gateway, widget_id, customer_id, url):
             raise Failure(f"clicking a suggested question should ask it and get an answer: {asked!r}")
         if asked["suggestions"]:
             raise Failure("the suggested questions should go once the visitor has asked")
+        # 👎 on the answer, then the optional comment; the customer sees both.
+        browser.part("[data-role=assistant]:last-of-type .k button[aria-pressed]:nth-of-type(2)").click()
+        browser.wait("the 👎 to be recorded", lambda: browser.js(
+            "const b = all('[data-role=assistant]').pop().querySelectorAll('.k button');"
+            "return b.length === 2 && b[1].getAttribute('aria-pressed') === 'true' && b[0].getAttribute('aria-pressed') === 'false';"))
+        comment = browser.part("[data-role=assistant]:last-of-type .k input")
+        if comment.get_attribute("placeholder") != "Was hat gefehlt? (optional)":
+            raise Failure(f"the comment box should speak German: {comment.get_attribute('placeholder')!r}")
+        comment.send_keys("Die Rückgabefrist fehlt.")
+        comment.send_keys(Keys.ENTER)
+        browser.wait("the thanks", lambda: browser.js(
+            "return (all('[data-role=assistant]').pop().querySelector('.k span') || {}).textContent === 'Danke für Ihr Feedback.';"))
         browser.screenshot("themed-dark-answer.png")
+        summary = gateway_call(gateway, "GET", f"/v1/widgets/{widget_id}/feedback", None, token)
+        newest = (summary.get("entries") or [{}])[0]
+        if newest.get("vote") != "down" or newest.get("comment") != "Die Rückgabefrist fehlt." \
+                or newest.get("question") != DARK_APPEARANCE["suggested_questions"][0]:
+            raise Failure(f"the customer should see the 👎 with its comment and question: {newest!r}")
     finally:
         gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": DEFAULT_APPEARANCE}, token)
 

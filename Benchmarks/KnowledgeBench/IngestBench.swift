@@ -76,7 +76,11 @@ struct IngestBench {
                 // The jobs as the consumer runs them: each in one transaction with its effects, with
                 // the ticket Postgres minted for the job.
                 let rows = try await client.query(
-                    "SELECT envelope, tenant_ticket FROM ingest.outbox WHERE stream = \(EventStream.ingestJobs.key) ORDER BY seq",
+                    """
+                    SELECT envelope, tenant_ticket FROM ingest.outbox
+                    WHERE stream = \(EventStream.ingestJobs.key) AND envelope::jsonb ->> 'tenant_id' = \(owner.uuidString.lowercased())
+                    ORDER BY seq
+                    """,
                     logger: logger).collect()
                 for row in rows {
                     let (body, ticket) = try row.decode((String, String?).self)

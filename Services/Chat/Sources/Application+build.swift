@@ -20,12 +20,14 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
     let answerer = ResilientProvider(provider ?? makeAnswerProvider(configuration.answers, client: httpClient, logger: logger),
                                      logger: logger)
     logger.notice("answers", metadata: ["provider": "\(answerer.name)"])
-    VisitorRoutes(store: store, answers: AnswerService(store: store, knowledge: knowledge, provider: answerer, logger: logger),
+    let feedback = FeedbackStore(client: postgres, logger: logger)
+    VisitorRoutes(store: store, feedback: feedback,
+                  answers: AnswerService(store: store, knowledge: knowledge, provider: answerer, logger: logger),
                   configuration: configuration.visitors)
         .register(on: routing.businessRoutes)
     let usage = ChatUsageStore(client: postgres, freeMessageAllowance: configuration.freeMessageAllowance,
                                freeWidgetLimit: configuration.freeWidgetLimit, logger: logger)
-    ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), usage: usage)
+    ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), feedback: feedback, usage: usage)
         .register(on: routing.businessRoutes)
     ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     ChatAccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)

@@ -5,11 +5,12 @@ import Platform
 import PostgresNIO
 
 /// The customer's view of their visitors (through the gateway): conversations per widget (paged,
-/// newest first), one conversation's messages, the questions the documents could not answer, and
-/// this month's message usage.
+/// newest first), one conversation's messages, the questions the documents could not answer, the
+/// visitors' votes on answers, and this month's message usage.
 struct ConversationRoutes: Sendable {
     let store: ConversationStore
     let history: ConversationHistory
+    let feedback: FeedbackStore
     let usage: ChatUsageStore
 
     /// One visitor session in a list.
@@ -122,6 +123,10 @@ struct ConversationRoutes: Sendable {
             let messages = try await store.transcript(owner: customer.id, widget: widget, session: session)
             guard !messages.isEmpty else { throw Problem.notFound("No such conversation.") }
             return Transcript(messages: messages)
+        }
+        group.get("/v1/widgets/{id}/feedback") { _, context -> FeedbackSummary in
+            let customer = try context.requireCustomer()
+            return try await feedback.summary(owner: customer.id, widget: try WidgetRoutes.widgetID(context))
         }
         group.get("/v1/widgets/{id}/unanswered") { _, context -> UnansweredList in
             let customer = try context.requireCustomer()

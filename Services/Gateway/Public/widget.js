@@ -36,6 +36,8 @@ h2{flex:1;margin:0;font-size:16px}.x{border:0;background:none;color:var(--on);fo
 .t pre{margin:0 0 .5em;padding:6px 8px;background:var(--bg);border:1px solid var(--bd);border-radius:6px;overflow-x:auto;white-space:pre}
 .t code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}.t a,.c a{color:inherit}
 .c{margin:6px 0 0;padding:0;list-style:none;font-size:13px;white-space:normal}.c span{color:var(--mu)}
+.k{display:flex;gap:4px;margin-top:6px;flex-wrap:wrap;white-space:normal}.k button{border:1px solid var(--bd);border-radius:8px;background:none;cursor:pointer;padding:3px 6px;line-height:0}.k svg{width:16px;height:16px;fill:currentColor}
+.k [aria-pressed=true]{border-color:var(--a);background:var(--a);color:var(--on)}.k input{flex:1;min-width:8em;border:1px solid var(--in);border-radius:6px;padding:2px 6px;background:var(--bg);color:inherit;font:inherit;font-size:13px}.k span{font-size:13px;color:var(--mu)}
 .f{display:flex;gap:8px;padding:10px;border-top:1px solid var(--bd)}
 textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:1px solid var(--in);border-radius:8px;background:var(--bg)}
 .f button{border:0;border-radius:8px;padding:0 14px;background:var(--a);color:var(--on);font-weight:600;cursor:pointer}
@@ -64,17 +66,17 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
 
   // The fixed texts, per language: ask, your question, send, close, chat with, not available, could
   // not load, unreachable, retry, limit, too many (wait …), a moment, seconds, too long, cut off,
-  // not completed, source, page.
+  // not completed, source, page, helpful, not helpful, what was missing, thanks.
   const TEXTS = {
-    en: ['Ask a question', 'Your question', 'Send', 'Close chat', 'Chat with', 'This assistant is not available on this site.', 'The assistant could not load. Close and reopen to try again.', 'Could not reach the assistant. Check your connection and try again.', 'Something went wrong. Please try again.', 'The assistant has reached its limit for now.', 'Too many messages, wait', 'a moment', 'seconds', 'That message is too long.', 'The answer was cut off. Please try again.', 'This answer could not be completed.', 'Source', 'page'],
-    de: ['Stellen Sie eine Frage', 'Ihre Frage', 'Senden', 'Chat schließen', 'Chat mit', 'Dieser Assistent ist auf dieser Website nicht verfügbar.', 'Der Assistent konnte nicht laden. Schließen und erneut öffnen.', 'Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.', 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', 'Der Assistent hat sein Limit vorerst erreicht.', 'Zu viele Nachrichten, warten Sie', 'einen Moment', 'Sekunden', 'Diese Nachricht ist zu lang.', 'Die Antwort wurde abgebrochen. Bitte versuchen Sie es erneut.', 'Diese Antwort konnte nicht fertiggestellt werden.', 'Quelle', 'Seite'],
-    fr: ['Posez une question', 'Votre question', 'Envoyer', 'Fermer le chat', 'Discuter avec', "Cet assistant n'est pas disponible sur ce site.", "L'assistant n'a pas pu se charger. Fermez et rouvrez pour réessayer.", "Impossible de joindre l'assistant. Vérifiez votre connexion et réessayez.", "Une erreur s'est produite. Veuillez réessayer.", "L'assistant a atteint sa limite pour le moment.", 'Trop de messages, attendez', 'un instant', 'secondes', 'Ce message est trop long.', 'La réponse a été interrompue. Veuillez réessayer.', "Cette réponse n'a pas pu être terminée.", 'Source', 'page'],
-    es: ['Haga una pregunta', 'Su pregunta', 'Enviar', 'Cerrar el chat', 'Chatear con', 'Este asistente no está disponible en este sitio.', 'El asistente no pudo cargarse. Cierre y vuelva a abrir para intentarlo.', 'No se pudo contactar con el asistente. Compruebe su conexión e inténtelo de nuevo.', 'Algo salió mal. Inténtelo de nuevo.', 'El asistente ha alcanzado su límite por ahora.', 'Demasiados mensajes, espere', 'un momento', 'segundos', 'Ese mensaje es demasiado largo.', 'La respuesta se cortó. Inténtelo de nuevo.', 'No se pudo completar esta respuesta.', 'Fuente', 'página'],
-    it: ['Fai una domanda', 'La tua domanda', 'Invia', 'Chiudi la chat', 'Chatta con', 'Questo assistente non è disponibile su questo sito.', "L'assistente non si è caricato. Chiudi e riapri per riprovare.", "Impossibile raggiungere l'assistente. Controlla la connessione e riprova.", 'Qualcosa è andato storto. Riprova.', "L'assistente ha raggiunto il suo limite per ora.", 'Troppi messaggi, attendi', 'un momento', 'secondi', 'Il messaggio è troppo lungo.', 'La risposta è stata interrotta. Riprova.', 'Impossibile completare questa risposta.', 'Fonte', 'pagina'],
-    nl: ['Stel een vraag', 'Uw vraag', 'Verzenden', 'Chat sluiten', 'Chat met', 'Deze assistent is niet beschikbaar op deze site.', 'De assistent kon niet laden. Sluit en open opnieuw.', 'De assistent is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.', 'Er ging iets mis. Probeer het opnieuw.', 'De assistent heeft voorlopig zijn limiet bereikt.', 'Te veel berichten, wacht', 'even', 'seconden', 'Dat bericht is te lang.', 'Het antwoord werd afgebroken. Probeer het opnieuw.', 'Dit antwoord kon niet worden voltooid.', 'Bron', 'pagina'],
-    pt: ['Faça uma pergunta', 'A sua pergunta', 'Enviar', 'Fechar o chat', 'Conversar com', 'Este assistente não está disponível neste site.', 'O assistente não carregou. Feche e abra de novo para tentar.', 'Não foi possível contactar o assistente. Verifique a ligação e tente de novo.', 'Algo correu mal. Tente de novo.', 'O assistente atingiu o seu limite por agora.', 'Demasiadas mensagens, aguarde', 'um momento', 'segundos', 'Essa mensagem é demasiado longa.', 'A resposta foi interrompida. Tente de novo.', 'Não foi possível concluir esta resposta.', 'Fonte', 'página'],
+    en: ['Ask a question', 'Your question', 'Send', 'Close chat', 'Chat with', 'This assistant is not available on this site.', 'The assistant could not load. Close and reopen to try again.', 'Could not reach the assistant. Check your connection and try again.', 'Something went wrong. Please try again.', 'The assistant has reached its limit for now.', 'Too many messages, wait', 'a moment', 'seconds', 'That message is too long.', 'The answer was cut off. Please try again.', 'This answer could not be completed.', 'Source', 'page', 'Helpful', 'Not helpful', 'What was missing? (optional)', 'Thanks for your feedback.'],
+    de: ['Stellen Sie eine Frage', 'Ihre Frage', 'Senden', 'Chat schließen', 'Chat mit', 'Dieser Assistent ist auf dieser Website nicht verfügbar.', 'Der Assistent konnte nicht laden. Schließen und erneut öffnen.', 'Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.', 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', 'Der Assistent hat sein Limit vorerst erreicht.', 'Zu viele Nachrichten, warten Sie', 'einen Moment', 'Sekunden', 'Diese Nachricht ist zu lang.', 'Die Antwort wurde abgebrochen. Bitte versuchen Sie es erneut.', 'Diese Antwort konnte nicht fertiggestellt werden.', 'Quelle', 'Seite', 'Hilfreich', 'Nicht hilfreich', 'Was hat gefehlt? (optional)', 'Danke für Ihr Feedback.'],
+    fr: ['Posez une question', 'Votre question', 'Envoyer', 'Fermer le chat', 'Discuter avec', "Cet assistant n'est pas disponible sur ce site.", "L'assistant n'a pas pu se charger. Fermez et rouvrez pour réessayer.", "Impossible de joindre l'assistant. Vérifiez votre connexion et réessayez.", "Une erreur s'est produite. Veuillez réessayer.", "L'assistant a atteint sa limite pour le moment.", 'Trop de messages, attendez', 'un instant', 'secondes', 'Ce message est trop long.', 'La réponse a été interrompue. Veuillez réessayer.', "Cette réponse n'a pas pu être terminée.", 'Source', 'page', 'Utile', 'Pas utile', "Qu'est-ce qui manquait ? (facultatif)", 'Merci pour votre avis.'],
+    es: ['Haga una pregunta', 'Su pregunta', 'Enviar', 'Cerrar el chat', 'Chatear con', 'Este asistente no está disponible en este sitio.', 'El asistente no pudo cargarse. Cierre y vuelva a abrir para intentarlo.', 'No se pudo contactar con el asistente. Compruebe su conexión e inténtelo de nuevo.', 'Algo salió mal. Inténtelo de nuevo.', 'El asistente ha alcanzado su límite por ahora.', 'Demasiados mensajes, espere', 'un momento', 'segundos', 'Ese mensaje es demasiado largo.', 'La respuesta se cortó. Inténtelo de nuevo.', 'No se pudo completar esta respuesta.', 'Fuente', 'página', 'Útil', 'No es útil', '¿Qué faltó? (opcional)', 'Gracias por su opinión.'],
+    it: ['Fai una domanda', 'La tua domanda', 'Invia', 'Chiudi la chat', 'Chatta con', 'Questo assistente non è disponibile su questo sito.', "L'assistente non si è caricato. Chiudi e riapri per riprovare.", "Impossibile raggiungere l'assistente. Controlla la connessione e riprova.", 'Qualcosa è andato storto. Riprova.', "L'assistente ha raggiunto il suo limite per ora.", 'Troppi messaggi, attendi', 'un momento', 'secondi', 'Il messaggio è troppo lungo.', 'La risposta è stata interrotta. Riprova.', 'Impossibile completare questa risposta.', 'Fonte', 'pagina', 'Utile', 'Non utile', 'Cosa mancava? (facoltativo)', 'Grazie per il feedback.'],
+    nl: ['Stel een vraag', 'Uw vraag', 'Verzenden', 'Chat sluiten', 'Chat met', 'Deze assistent is niet beschikbaar op deze site.', 'De assistent kon niet laden. Sluit en open opnieuw.', 'De assistent is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.', 'Er ging iets mis. Probeer het opnieuw.', 'De assistent heeft voorlopig zijn limiet bereikt.', 'Te veel berichten, wacht', 'even', 'seconden', 'Dat bericht is te lang.', 'Het antwoord werd afgebroken. Probeer het opnieuw.', 'Dit antwoord kon niet worden voltooid.', 'Bron', 'pagina', 'Nuttig', 'Niet nuttig', 'Wat ontbrak er? (optioneel)', 'Bedankt voor uw feedback.'],
+    pt: ['Faça uma pergunta', 'A sua pergunta', 'Enviar', 'Fechar o chat', 'Conversar com', 'Este assistente não está disponível neste site.', 'O assistente não carregou. Feche e abra de novo para tentar.', 'Não foi possível contactar o assistente. Verifique a ligação e tente de novo.', 'Algo correu mal. Tente de novo.', 'O assistente atingiu o seu limite por agora.', 'Demasiadas mensagens, aguarde', 'um momento', 'segundos', 'Essa mensagem é demasiado longa.', 'A resposta foi interrompida. Tente de novo.', 'Não foi possível concluir esta resposta.', 'Fonte', 'página', 'Útil', 'Não é útil', 'O que faltou? (opcional)', 'Obrigado pelo seu feedback.'],
   };
-  const KEYS = ['ask', 'question', 'send', 'close', 'chatWith', 'notHere', 'noLoad', 'unreachable', 'retry', 'quota', 'tooMany', 'moment', 'seconds', 'tooLong', 'cutOff', 'failed', 'source', 'page'];
+  const KEYS = ['ask', 'question', 'send', 'close', 'chatWith', 'notHere', 'noLoad', 'unreachable', 'retry', 'quota', 'tooMany', 'moment', 'seconds', 'tooLong', 'cutOff', 'failed', 'source', 'page', 'up', 'down', 'why', 'thanks'];
   let T;
   const speak = (code) => {
     const wanted = code && code !== 'auto' ? [code] : [...(navigator.languages || []), navigator.language || ''];
@@ -195,7 +197,9 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
       const res = await call('GET', '/messages');
       if (res.status !== 401) {
         for (const m of (await (await check(res)).json()).messages || []) {
-          cite(message(m.role === 'visitor' ? 'visitor' : 'assistant', m.text, m.status === 'failed' && 'failed'), m.citations);
+          const el = message(m.role === 'visitor' ? 'visitor' : 'assistant', m.text, m.status === 'failed' && 'failed');
+          cite(el, m.citations);
+          if (m.role === 'assistant' && m.status === 'complete') rate(el, m.id, m.feedback);
         }
         return;
       }
@@ -276,9 +280,55 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
       const li = document.createElement('li');
       li.setAttribute('data-citation', c.n);
       li.appendChild(a);
-      el.lastChild.appendChild(li);
+      el.querySelector('.c').appendChild(li);
     }
     log.scrollTop = log.scrollHeight;
+  }
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  const thumb = (down) => {
+    const svg = document.createElementNS(SVG, 'svg'), path = document.createElementNS(SVG, 'path');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    path.setAttribute('d', 'M2 10h4v11H2zM8 10l4-8c1.5 0 2.5 1 2.5 2.5L14 9h6a2 2 0 0 1 2 2.3l-1.4 8A2 2 0 0 1 18.6 21H8z');
+    if (down) path.setAttribute('transform', 'rotate(180 12 12)');
+    svg.append(path);
+    return svg;
+  };
+  // 👍/👎 under a finished answer: one vote per answer, changeable; after a 👎 an optional comment.
+  function rate(el, id, given) {
+    if (!id || el.querySelector('.k')) return;
+    const bar = el.appendChild(node('div'));
+    bar.className = 'k';
+    const buttons = ['up', 'down'].map((vote) => {
+      const b = bar.appendChild(node('button'));
+      b.append(thumb(vote === 'down'));
+      Object.assign(b, { type: 'button', title: T[vote] });
+      b.setAttribute('aria-label', T[vote]);
+      b.setAttribute('aria-pressed', String(given?.vote === vote));
+      b.addEventListener('click', () => cast(vote));
+      return b;
+    });
+    let box;
+    async function cast(vote, comment = '') {
+      try {
+        const saved = await (await check(await call('POST', `/messages/${encodeURIComponent(id)}/feedback`, { vote, comment }))).json();
+        buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(saved.vote === ['up', 'down'][i])));
+        bar.querySelector('span')?.remove();
+        if (saved.vote === 'down' && !comment && !box) {
+          box = bar.appendChild(node('input'));
+          Object.assign(box, { type: 'text', maxLength: 500, placeholder: T.why });
+          box.setAttribute('aria-label', T.why);
+          box.addEventListener('keydown', (e) => {
+            if (e.key === 'Enter' && box.value.trim()) { e.preventDefault(); cast('down', box.value.trim()); }
+          });
+          box.focus();
+        } else if (comment || saved.vote === 'up') {
+          box?.remove(); box = null;
+          bar.appendChild(node('span', T.thanks));
+        }
+      } catch (e) { note.textContent = (e instanceof Fail && e.message) || T.retry; }
+    }
   }
 
   // Server-sent events as they arrive: a blank line ends an event; CR, LF and CRLF all end lines.
@@ -338,6 +388,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
         } else if (event === 'done') {
           finish('complete', d.text || t.textContent);
           cite(el, d.citations);
+          rate(el, d.message_id);
         } else if (event === 'error') finish('failed', d.message || T.retry);
       });
       if (!ended) finish('failed', T.cutOff);

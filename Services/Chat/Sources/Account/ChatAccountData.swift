@@ -10,6 +10,7 @@ enum ChatAccountData {
         .rows("chat.visitor_sessions", without: ["ip_hash"], orderBy: "created_at, id",
               because: "a keyed hash of the visitor's IP address, used only for abuse limits (S5.2)"),
         .rows("chat.messages", orderBy: "created_at, id"),
+        .rows("chat.feedback", orderBy: "created_at, message_id"),
         .rows("chat.message_usage", orderBy: "period"),
         .rows("chat.message_credits", orderBy: "owner_id"),
         .rows("chat.tenant_entitlements", orderBy: "owner_id"),

@@ -49,9 +49,11 @@ public struct ConversationMessage: Codable, Sendable, Equatable {
     public var unanswered: Bool
     public var citations: [Citation]
     public var createdAt: Date
+    /// The visitor's vote on this answer, if any.
+    public var feedback: AnswerFeedback?
 
     enum CodingKeys: String, CodingKey {
-        case id, role, text, status, unanswered, citations
+        case id, role, text, status, unanswered, citations, feedback
         case createdAt = "created_at"
     }
 }
@@ -204,15 +206,17 @@ public struct ConversationStore: Sendable {
     public func transcript(owner: UUID, widget: UUID, session: UUID) async throws -> [ConversationMessage] {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
             let rows = try await connection.query("""
-                SELECT id, role, content, status, unanswered, citations::text, created_at FROM chat.messages
-                WHERE session_id = \(session) AND widget_id = \(widget) ORDER BY created_at, id
+                SELECT m.id, m.role, m.content, m.status, m.unanswered, m.citations::text, m.created_at, f.vote, f.comment
+                FROM chat.messages m LEFT JOIN chat.feedback f ON f.message_id = m.id
+                WHERE m.session_id = \(session) AND m.widget_id = \(widget) ORDER BY m.created_at, m.id
                 """, logger: logger)
             var messages: [ConversationMessage] = []
-            for try await (id, role, content, status, unanswered, citations, created) in
-                rows.decode((UUID, String, String, String, Bool, String, Date).self) {
+            for try await (id, role, content, status, unanswered, citations, created, vote, comment) in
+                rows.decode((UUID, String, String, String, Bool, String, Date, Int16?, String?).self) {
                 messages.append(ConversationMessage(
                     id: id, role: role, text: content, status: status, unanswered: unanswered,
-                    citations: (try? JSONDecoder().decode([Citation].self, from: Data(citations.utf8))) ?? [], createdAt: created))
+                    citations: (try? JSONDecoder().decode([Citation].self, from: Data(citations.utf8))) ?? [], createdAt: created,
+                    feedback: vote.map { AnswerFeedback(vote: AnswerFeedback.vote($0), comment: comment ?? "") }))
             }
             return messages
         }

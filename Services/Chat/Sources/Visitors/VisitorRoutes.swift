@@ -15,18 +15,22 @@ import Platform
 ///   server-sent events (`token` events, then `done` with citations, or `error`), or as one JSON
 ///   object when the client does not accept `text/event-stream`.
 /// - `GET /widget/v1/widgets/{id}/messages` with the session header: the conversation so far.
+/// - `POST /widget/v1/widgets/{id}/messages/{message}/feedback` `{"vote": "up"|"down", "comment"?}`
+///   with the session header: the visitor's vote on one of their answers (a new one replaces it).
 public struct VisitorRoutes: Sendable {
     public static let sessionHeader = HTTPField.Name("X-Contexo-Session")!
     static let clientIPHeader = HTTPField.Name("X-Contexo-Client-IP")!
 
     let store: ConversationStore
+    let feedback: FeedbackStore
     let answers: AnswerService
     let signer: VisitorToken.Signer
     let hasher: IPHasher
     let configuration: VisitorConfiguration
 
-    public init(store: ConversationStore, answers: AnswerService, configuration: VisitorConfiguration) {
+    public init(store: ConversationStore, feedback: FeedbackStore, answers: AnswerService, configuration: VisitorConfiguration) {
         self.store = store
+        self.feedback = feedback
         self.answers = answers
         self.signer = VisitorToken.Signer(secret: configuration.tokenSecret)
         self.hasher = IPHasher(pepper: configuration.ipHashPepper)
@@ -49,6 +53,11 @@ public struct VisitorRoutes: Sendable {
 
     struct VisitorMessage: Decodable {
         let message: String
+    }
+
+    struct Vote: Decodable {
+        let vote: String
+        let comment: String?
     }
 
     struct Transcript: ResponseEncodable {
@@ -89,6 +98,26 @@ public struct VisitorRoutes: Sendable {
                                         requestID: context.requestID)
             let wantsStream = request.headers[.accept]?.contains("text/event-stream") ?? false
             return wantsStream ? Self.serverSentEvents(events) : try await Self.json(events)
+        }
+        group.post("/widget/v1/widgets/{id}/messages/{message}/feedback") { request, context -> AnswerFeedback in
+            let widget = try await store.widget(try Self.widgetID(context))
+            let token = try verify(request, widget: widget)
+            guard let message = context.parameters.get("message").flatMap(UUID.init(uuidString:)) else {
+                throw Problem.notFound("No such answer.")
+            }
+            let input = try await JSONInput.decode(Vote.self, from: request, context: context, maximumBytes: 8 * 1024)
+            guard input.vote == "up" || input.vote == "down" else {
+                throw Problem.unprocessable("vote must be up or down.", fields: ["vote"])
+            }
+            let comment = (input.comment ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard comment.storedLength <= 500 else {
+                throw Problem.unprocessable("comment may be at most 500 characters.", fields: ["comment"])
+            }
+            guard let saved = try await feedback.vote(AnswerFeedback(vote: input.vote, comment: comment), on: message,
+                                                      widget: widget, session: token.sessionID) else {
+                throw Problem.notFound("No finished answer of this conversation has that id.")
+            }
+            return saved
         }
     }
 

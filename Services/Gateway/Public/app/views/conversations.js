@@ -1,6 +1,6 @@
 // One widget's conversations, newest first and paged; a transcript with the citations the visitor
-// saw; the questions the documents could not answer, each with a way to write the answer into
-// the widget's knowledge.
+// saw and their votes; visitors' votes on answers; the questions the documents could not answer,
+// each with a way to write the answer into the widget's knowledge.
 import { api, gatewayOrigin } from '../lib/api.js';
 import { h, render, field, when, toast, markdown } from '../lib/dom.js';
 
@@ -10,7 +10,9 @@ export async function conversationsPanel(panel, widget) {
   const more = h('button', { type: 'button', hidden: true }, 'Older conversations');
   const transcript = h('section.card', { 'aria-labelledby': 'transcript-title', hidden: true });
   const unanswered = h('section.card', { 'aria-labelledby': 'unanswered-title' });
+  const feedback = h('section.card', { 'aria-labelledby': 'feedback-title' });
   let before = null;
+  const VOTES = { up: '👍 Helpful', down: '👎 Not helpful' };
 
   async function loadPage() {
     const query = before ? `?limit=20&before=${encodeURIComponent(before)}` : '?limit=20';
@@ -34,9 +36,23 @@ export async function conversationsPanel(panel, widget) {
         message.citations?.length ? h('ol.citations', {}, message.citations.map((citation) => h('li', {},
           citation.source_url ? h('a', { href: citation.source_url, rel: 'noopener noreferrer', target: '_blank' }, citation.title)
             : `${citation.title}${citation.page ? `, page ${citation.page}` : ''}`))) : null,
-        message.unanswered && message.role === 'visitor' ? h('p.hint', {}, 'The documents had no answer to this.') : null))));
+        message.unanswered && message.role === 'visitor' ? h('p.hint', {}, 'The documents had no answer to this.') : null,
+        message.feedback ? h('p.hint', {}, `Visitor: ${VOTES[message.feedback.vote]}`,
+          message.feedback.comment ? ` — “${message.feedback.comment}”` : '') : null))));
     transcript.hidden = false;
     transcript.querySelector('h2').focus?.();
+  }
+
+  async function loadFeedback() {
+    const summary = await api('GET', `/widgets/${widget.id}/feedback`);
+    render(feedback, h('h2', { id: 'feedback-title' }, 'Feedback on answers'),
+      h('p', {}, `${VOTES.up}: ${summary.up} · ${VOTES.down}: ${summary.down}`),
+      summary.entries.length ? h('ul.list', {}, summary.entries.map((entry) => h('li', {},
+        h('div', {}, VOTES[entry.vote], ' · ', when(entry.updated_at), ' · ',
+          h('button.link', { type: 'button', onclick: () => show(entry.session_id) }, 'Conversation')),
+        h('p.question', {}, entry.question),
+        entry.comment ? h('p', {}, `“${entry.comment}”`) : null)))
+        : h('p.hint', {}, 'No votes yet: visitors can mark each answer as helpful or not.'));
   }
 
   async function loadUnanswered() {
@@ -95,6 +111,6 @@ export async function conversationsPanel(panel, widget) {
   }
 
   listSection.append(list, more);
-  render(panel, listSection, transcript, unanswered);
-  await Promise.all([loadPage(), loadUnanswered()]);
+  render(panel, listSection, transcript, feedback, unanswered);
+  await Promise.all([loadPage(), loadFeedback(), loadUnanswered()]);
 }
