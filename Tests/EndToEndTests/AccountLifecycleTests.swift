@@ -16,7 +16,7 @@ import TestSupport
     @Test func signUpUpgradeExportAndDeleteThroughTheWholeStack() async throws {
         let database = try await TestDatabase.make()
         defer { Task { await database.drop() } }
-        var stack = LocalStack(database: database)
+        let stack = LocalStack(database: database)
         let auth = try await FakeSupabaseAuth(jwtSecret: LocalStack.jwtSecret)
         let payments = try await LemonSqueezyStandIn(webhookURL: stack.url("gateway", "/webhooks/lemonsqueezy"))
         let authURL = auth.authURL.absoluteString

@@ -27,7 +27,8 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
         .register(on: routing.businessRoutes)
     let usage = ChatUsageStore(client: postgres, freeMessageAllowance: configuration.freeMessageAllowance,
                                freeWidgetLimit: configuration.freeWidgetLimit, logger: logger)
-    ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), feedback: feedback, usage: usage)
+    ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), feedback: feedback,
+                       insight: InsightStore(client: postgres, knowledge: knowledge, logger: logger), usage: usage)
         .register(on: routing.businessRoutes)
     ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     ChatAccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)

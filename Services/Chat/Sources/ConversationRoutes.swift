@@ -11,6 +11,7 @@ struct ConversationRoutes: Sendable {
     let store: ConversationStore
     let history: ConversationHistory
     let feedback: FeedbackStore
+    let insight: InsightStore
     let usage: ChatUsageStore
 
     /// One visitor session in a list.
@@ -127,6 +128,15 @@ struct ConversationRoutes: Sendable {
         group.get("/v1/widgets/{id}/feedback") { _, context -> FeedbackSummary in
             let customer = try context.requireCustomer()
             return try await feedback.summary(owner: customer.id, widget: try WidgetRoutes.widgetID(context))
+        }
+        group.get("/v1/widgets/{id}/insights") { request, context -> ConversationInsight in
+            let customer = try context.requireCustomer()
+            let raw = request.uri.queryParameters.get("days") ?? "30"
+            guard let days = Int(raw), (1...90).contains(days) else {
+                throw Problem.unprocessable("days must be a whole number from 1 to 90.", fields: ["days"])
+            }
+            return try await insight.insight(owner: customer.id, widget: try WidgetRoutes.widgetID(context), days: days,
+                                             requestID: context.requestID)
         }
         group.get("/v1/widgets/{id}/unanswered") { _, context -> UnansweredList in
             let customer = try context.requireCustomer()

@@ -79,6 +79,18 @@ public struct DocumentRoutes: Sendable {
             return KnowledgeSearchResponse(passages: try await search.search(
                 owner: customer.id, widget: query.widgetID, query: text, limit: limit))
         }
+        // Another service's texts to compare by meaning (no tenant data is read or stored).
+        group.post("/internal/embeddings") { request, context -> TextEmbeddingResponse in
+            _ = try context.requireCustomer()
+            let input = try await JSONInput.decode(TextEmbeddingRequest.self, from: request, context: context, maximumBytes: 2 << 20)
+            guard input.texts.count <= TextEmbeddingRequest.maximumTexts,
+                  input.texts.allSatisfy({ !$0.isEmpty && $0.storedLength <= TextEmbeddingRequest.maximumCharacters }) else {
+                throw Problem.unprocessable("texts must be at most \(TextEmbeddingRequest.maximumTexts) texts of 1 to "
+                                            + "\(TextEmbeddingRequest.maximumCharacters) characters.", fields: ["texts"])
+            }
+            let vectors = try await search.embedder.embed(documents: input.texts.map { EmbeddingInput(text: $0) })
+            return TextEmbeddingResponse(model: search.embedder.model, vectors: vectors)
+        }
     }
 
     /// A document as sent, before anything is stored.
@@ -226,3 +238,4 @@ public struct DocumentRoutes: Sendable {
 }
 
 extension KnowledgeSearchResponse: ResponseEncodable {}
+extension TextEmbeddingResponse: ResponseEncodable {}

@@ -39,9 +39,10 @@ enum ChatHarness {
 
     /// Runs `body` with Ingest live and a tenant whose widget knows `handbook`.
     static func withKnowledge<T: Sendable>(
-        _ database: TestDatabase, documents: [String] = [handbook], _ body: @Sendable (Fixture) async throws -> T
+        _ database: TestDatabase, documents: [String] = [handbook], embeddings: EmbeddingProviderKind = .hashing,
+        _ body: @Sendable (Fixture) async throws -> T
     ) async throws -> T {
-        let ingest = try await IngestHarness.app(database)
+        let ingest = try await IngestHarness.app(database, embeddings: embeddings)
         return try await ingest.test(.live) { ingestClient in
             let owner = UUID()
             let widget = try await createWidget(database, owner: owner, ingestPort: ingestClient.port!)

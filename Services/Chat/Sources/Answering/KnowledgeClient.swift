@@ -6,8 +6,9 @@ import NIOCore
 import NIOFoundationCompat
 import Platform
 
-/// Chat's way to Ingest's `POST /internal/search`, with an internal token it mints for the
-/// widget's owner (audience `ingest`), so Ingest searches inside that tenant's rows only.
+/// Chat's way to Ingest's `POST /internal/search` and `POST /internal/embeddings`, with an
+/// internal token it mints for the widget's owner (audience `ingest`), so Ingest searches inside
+/// that tenant's rows only.
 public struct KnowledgeClient: Sendable {
     let baseURL: String
     let client: HTTPClient
@@ -28,25 +29,36 @@ public struct KnowledgeClient: Sendable {
     }
 
     public func search(owner: UUID, widget: UUID, query: String, limit: Int, requestID: String) async throws -> [KnowledgePassage] {
-        var request = HTTPClientRequest(url: "\(baseURL)/internal/search")
+        let clipped = String(query.prefix(KnowledgeSearchRequest.maximumQueryCharacters))
+        return try await post("/internal/search", KnowledgeSearchRequest(widgetID: widget, query: clipped, limit: limit),
+                              as: KnowledgeSearchResponse.self, owner: owner, requestID: requestID, what: "knowledge search").passages
+    }
+
+    /// Ingest's embeddings of `texts` (each clipped to the allowed length), in order.
+    public func embed(_ texts: [String], owner: UUID, requestID: String) async throws -> TextEmbeddingResponse {
+        let clipped = texts.map { String($0.prefix(TextEmbeddingRequest.maximumCharacters)) }
+        return try await post("/internal/embeddings", TextEmbeddingRequest(texts: clipped), as: TextEmbeddingResponse.self,
+                              owner: owner, requestID: requestID, what: "embedding")
+    }
+
+    private func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as: Answer.Type, owner: UUID,
+                                                          requestID: String, what: String) async throws -> Answer {
+        var request = HTTPClientRequest(url: "\(baseURL)\(path)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-Request-Id", value: requestID)
         request.headers.add(name: InternalTokenVerifier.header,
                             value: try await issuer.token(for: .ingest, customerID: owner, requestID: requestID, plan: nil))
-        let clipped = String(query.prefix(KnowledgeSearchRequest.maximumQueryCharacters))
-        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(KnowledgeSearchRequest(widgetID: widget, query: clipped, limit: limit))))
+        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
         do {
             let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 4 << 20)
-            guard response.status == .ok else {
-                throw Unavailable(description: "knowledge search answered \(response.status.code)")
-            }
-            return try JSONDecoder().decode(KnowledgeSearchResponse.self, from: Data(buffer: body)).passages
+            let data = try await response.body.collect(upTo: 16 << 20)
+            guard response.status == .ok else { throw Unavailable(description: "\(what) answered \(response.status.code)") }
+            return try JSONDecoder().decode(Answer.self, from: Data(buffer: data))
         } catch let error as Unavailable {
             throw error
         } catch {
-            throw Unavailable(description: "knowledge search failed: \(error)")
+            throw Unavailable(description: "\(what) failed: \(error)")
         }
     }
 }

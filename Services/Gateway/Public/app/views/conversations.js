@@ -1,6 +1,7 @@
-// One widget's conversations, newest first and paged; a transcript with the citations the visitor
-// saw and their votes; visitors' votes on answers; the questions the documents could not answer,
-// each with a way to write the answer into the widget's knowledge.
+// One widget's activity per day and its unanswered questions grouped by meaning; conversations,
+// newest first and paged; a transcript with the citations the visitor saw and their votes;
+// visitors' votes on answers; the questions the documents could not answer, each with a way to
+// write the answer into the widget's knowledge.
 import { api, gatewayOrigin } from '../lib/api.js';
 import { h, render, field, when, toast, markdown } from '../lib/dom.js';
 
@@ -11,6 +12,7 @@ export async function conversationsPanel(panel, widget) {
   const transcript = h('section.card', { 'aria-labelledby': 'transcript-title', hidden: true });
   const unanswered = h('section.card', { 'aria-labelledby': 'unanswered-title' });
   const feedback = h('section.card', { 'aria-labelledby': 'feedback-title' });
+  const insight = h('section.card', { 'aria-labelledby': 'insight-title' });
   let before = null;
   const VOTES = { up: '👍 Helpful', down: '👎 Not helpful' };
 
@@ -41,6 +43,21 @@ export async function conversationsPanel(panel, widget) {
           message.feedback.comment ? ` — “${message.feedback.comment}”` : '') : null))));
     transcript.hidden = false;
     transcript.querySelector('h2').focus?.();
+  }
+
+  async function loadInsight() {
+    const data = await api('GET', `/widgets/${widget.id}/insights?days=14`);
+    const columns = [['date', 'Day'], ['conversations', 'Conversations'], ['messages', 'Messages'], ['answered', 'Answered'],
+      ['unanswered', 'Unanswered'], ['up', '👍'], ['down', '👎']];
+    render(insight, h('h2', { id: 'insight-title' }, 'Last 14 days'),
+      h('div.table-scroll', {}, h('table.docs', {},
+        h('thead', {}, h('tr', {}, columns.map(([, label]) => h('th', { scope: 'col' }, label)))),
+        h('tbody', {}, data.days.slice().reverse().map((day) => h('tr', {}, columns.map(([key]) => h('td', {}, String(day[key])))))))),
+      h('h3', {}, 'Most asked, not in your documents'),
+      data.unanswered_topics.length ? h('ol', {}, data.unanswered_topics.map((topic) => h('li', {},
+        h('strong', {}, topic.question), ` — asked ${topic.count} ${topic.count === 1 ? 'time' : 'times'}`,
+        topic.examples.length ? h('p.hint', {}, 'Also: ', topic.examples.map((example) => `“${example}”`).join(', ')) : null)))
+        : h('p.hint', {}, 'Nothing: every question in these days found an answer.'));
   }
 
   async function loadFeedback() {
@@ -111,6 +128,6 @@ export async function conversationsPanel(panel, widget) {
   }
 
   listSection.append(list, more);
-  render(panel, listSection, transcript, feedback, unanswered);
-  await Promise.all([loadPage(), loadFeedback(), loadUnanswered()]);
+  render(panel, insight, listSection, transcript, feedback, unanswered);
+  await Promise.all([loadInsight(), loadPage(), loadFeedback(), loadUnanswered()]);
 }
