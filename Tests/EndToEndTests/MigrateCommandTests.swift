@@ -25,26 +25,26 @@ import TestSupport
     }
 
     @Test func statusDryRunAndApply() async throws {
-        let database = try await TestDatabase.make(empty: true)
-        defer { Task { await database.drop() } }
-        let help = try await Self.run(["--help"], database: database)
-        #expect(help.0 == 0 && help.1.contains("status") && help.1.contains("apply"), "\(help.1)")
+        try await withTestDatabase(empty: true) { database in
+            let help = try await Self.run(["--help"], database: database)
+            #expect(help.0 == 0 && help.1.contains("status") && help.1.contains("apply"), "\(help.1)")
 
-        let pending = try await Self.run(["status"], database: database)
-        #expect(pending.0 == 3, "pending migrations exit 3: \(pending.1)")
-        #expect(pending.1.contains("chat/0001_baseline pending"))
-        let dryRun = try await Self.run(["apply", "--dry-run"], database: database)
-        #expect(dryRun.0 == 0 && dryRun.1.contains("to apply"), "\(dryRun.1)")
-        let still = try await Self.run(["status"], database: database)
-        #expect(still.0 == 3, "the dry run changed nothing")
+            let pending = try await Self.run(["status"], database: database)
+            #expect(pending.0 == 3, "pending migrations exit 3: \(pending.1)")
+            #expect(pending.1.contains("chat/0001_baseline pending"))
+            let dryRun = try await Self.run(["apply", "--dry-run"], database: database)
+            #expect(dryRun.0 == 0 && dryRun.1.contains("to apply"), "\(dryRun.1)")
+            let still = try await Self.run(["status"], database: database)
+            #expect(still.0 == 3, "the dry run changed nothing")
 
-        let keyless = try await Self.run(["apply"], database: database, ticketKeys: false)
-        #expect(keyless.0 != 0 && keyless.1.contains("CONTEXO_TENANT_TICKET_KEYS"), "\(keyless.1)")
-        let applied = try await Self.run(["apply"], database: database)
-        #expect(applied.0 == 0, "\(applied.1)")
-        let done = try await Self.run(["status"], database: database)
-        #expect(done.0 == 0 && !done.1.contains("pending") && done.1.contains("billing/0008_verified_tenant applied"), "\(done.1)")
-        let nothing = try await Self.run([], database: database)
-        #expect(nothing.0 == 0, "apply is the default, and a second run applies nothing: \(nothing.1)")
+            let keyless = try await Self.run(["apply"], database: database, ticketKeys: false)
+            #expect(keyless.0 != 0 && keyless.1.contains("CONTEXO_TENANT_TICKET_KEYS"), "\(keyless.1)")
+            let applied = try await Self.run(["apply"], database: database)
+            #expect(applied.0 == 0, "\(applied.1)")
+            let done = try await Self.run(["status"], database: database)
+            #expect(done.0 == 0 && !done.1.contains("pending") && done.1.contains("billing/0008_verified_tenant applied"), "\(done.1)")
+            let nothing = try await Self.run([], database: database)
+            #expect(nothing.0 == 0, "apply is the default, and a second run applies nothing: \(nothing.1)")
+        }
     }
 }

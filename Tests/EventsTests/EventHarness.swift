@@ -14,12 +14,14 @@ struct EventHarness: Sendable {
     let redisEndpoint: RedisEndpoint
     let logger = Logger(label: "test.events")
 
-    static func make(redis: RedisEndpoint? = nil) async throws -> EventHarness {
-        let database = try await TestDatabase.make()
-        try await ProbeEvents.createEffectsTable(in: database)
-        return EventHarness(
-            database: database, stream: EventStream(key: "contexo:test:\(UUID().uuidString.lowercased())"),
-            redisEndpoint: try redis ?? TestStack.current().redis)
+    /// A harness on a database of its own (with the probe's effects table), dropped when `body` is done.
+    static func with<T: Sendable>(redis: RedisEndpoint? = nil, _ body: (EventHarness) async throws -> T) async throws -> T {
+        try await withTestDatabase { database in
+            try await ProbeEvents.createEffectsTable(in: database)
+            return try await body(EventHarness(
+                database: database, stream: EventStream(key: "contexo:test:\(UUID().uuidString.lowercased())"),
+                redisEndpoint: try redis ?? TestStack.current().redis))
+        }
     }
 
     var serviceURL: DatabaseURL { database.roleURL("contexo_chat") }

@@ -29,69 +29,69 @@ import TestSupport
     }
 
     @Test func appliesOnceAndIsIdempotent() async throws {
-        let database = try await TestDatabase.make(empty: true)
-        defer { Task { await database.drop() } }
-        let stack = database.stack
-        let migrations = try repositoryMigrations(stack)
-        let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
-        let first = try await migrator.run()
-        #expect(first.applied.count == migrations.values.map(\.count).reduce(0, +))
-        #expect(first.alreadyApplied == 0)
-        let second = try await migrator.run()
-        #expect(second.applied.isEmpty)
-        #expect(second.alreadyApplied == first.applied.count)
+        try await withTestDatabase(empty: true) { database in
+            let stack = database.stack
+            let migrations = try repositoryMigrations(stack)
+            let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
+            let first = try await migrator.run()
+            #expect(first.applied.count == migrations.values.map(\.count).reduce(0, +))
+            #expect(first.alreadyApplied == 0)
+            let second = try await migrator.run()
+            #expect(second.applied.isEmpty)
+            #expect(second.alreadyApplied == first.applied.count)
+        }
     }
 
     @Test func refusesAMigrationThatChangedAfterItWasApplied() async throws {
-        let database = try await TestDatabase.make(empty: true)
-        defer { Task { await database.drop() } }
-        let stack = database.stack
-        var migrations = try repositoryMigrations(stack)
-        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
-        let original = try #require(migrations["chat"]?.first)
-        migrations["chat"]![0] = MigrationFile(service: "chat", version: original.version, sql: original.sql + "\n-- edited\n")
-        let edited = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
-        await #expect(throws: MigrationError.changedAfterApply(
-            service: "chat", version: original.version, recorded: original.checksum,
-            current: migrations["chat"]![0].checksum)) { try await edited.run() }
+        try await withTestDatabase(empty: true) { database in
+            let stack = database.stack
+            var migrations = try repositoryMigrations(stack)
+            _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
+            let original = try #require(migrations["chat"]?.first)
+            migrations["chat"]![0] = MigrationFile(service: "chat", version: original.version, sql: original.sql + "\n-- edited\n")
+            let edited = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
+            await #expect(throws: MigrationError.changedAfterApply(
+                service: "chat", version: original.version, recorded: original.checksum,
+                current: migrations["chat"]![0].checksum)) { try await edited.run() }
+        }
     }
 
     @Test func statusSaysWhatIsAppliedPendingOrChangedAndChangesNothing() async throws {
-        let database = try await TestDatabase.make(empty: true)
-        defer { Task { await database.drop() } }
-        let stack = database.stack
-        var migrations = try repositoryMigrations(stack)
-        let total = migrations.values.map(\.count).reduce(0, +)
-        let fresh = try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status()
-        #expect(fresh.count == total && fresh.allSatisfy { $0.state == .pending }, "a fresh database: everything pending")
-        #expect(try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status() == fresh,
-                "asking changed nothing")
-        _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
-        migrations["chat"]!.append(MigrationFile(service: "chat", version: "9999_next", sql: "SELECT 1;"))
-        let original = try #require(migrations["ingest"]?.first)
-        migrations["ingest"]![0] = MigrationFile(service: "ingest", version: original.version, sql: original.sql + "\n-- edited\n")
-        let states = try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status()
-        #expect(states.filter { $0.state == .pending }.map(\.description) == ["chat/9999_next pending"])
-        #expect(states.filter { $0.state == .changed }.map(\.description) == ["ingest/\(original.version) changed"])
-        #expect(states.filter { $0.state == .applied }.count == total - 1)
+        try await withTestDatabase(empty: true) { database in
+            let stack = database.stack
+            var migrations = try repositoryMigrations(stack)
+            let total = migrations.values.map(\.count).reduce(0, +)
+            let fresh = try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status()
+            #expect(fresh.count == total && fresh.allSatisfy { $0.state == .pending }, "a fresh database: everything pending")
+            #expect(try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status() == fresh,
+                    "asking changed nothing")
+            _ = try await Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger).run()
+            migrations["chat"]!.append(MigrationFile(service: "chat", version: "9999_next", sql: "SELECT 1;"))
+            let original = try #require(migrations["ingest"]?.first)
+            migrations["ingest"]![0] = MigrationFile(service: "ingest", version: original.version, sql: original.sql + "\n-- edited\n")
+            let states = try await Migrator(admin: database.adminURL, roles: [], migrations: migrations, logger: logger).status()
+            #expect(states.filter { $0.state == .pending }.map(\.description) == ["chat/9999_next pending"])
+            #expect(states.filter { $0.state == .changed }.map(\.description) == ["ingest/\(original.version) changed"])
+            #expect(states.filter { $0.state == .applied }.count == total - 1)
+        }
     }
 
     @Test func aFailingMigrationLeavesNothingBehind() async throws {
-        let database = try await TestDatabase.make(empty: true)
-        defer { Task { await database.drop() } }
-        let stack = database.stack
-        var migrations = try repositoryMigrations(stack)
-        migrations["chat"]!.append(MigrationFile(
-            service: "chat", version: "9999_broken",
-            sql: "CREATE TABLE chat.half_done (id int); SELECT no_such_function();"))
-        let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
-        await #expect(throws: MigrationError.self) { try await migrator.run() }
-        let leftovers = try await database.withConnection(database.adminURL) { connection in
-            try await connection.query(
-                "SELECT count(*)::int FROM pg_class WHERE relname = 'half_done'", logger: logger
-            ).collect().first?.decode(Int.self)
+        try await withTestDatabase(empty: true) { database in
+            let stack = database.stack
+            var migrations = try repositoryMigrations(stack)
+            migrations["chat"]!.append(MigrationFile(
+                service: "chat", version: "9999_broken",
+                sql: "CREATE TABLE chat.half_done (id int); SELECT no_such_function();"))
+            let migrator = Migrator(admin: database.adminURL, roles: try roles(stack), migrations: migrations, ticketKeys: [TestStack.ticketKey], logger: logger)
+            await #expect(throws: MigrationError.self) { try await migrator.run() }
+            let leftovers = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query(
+                    "SELECT count(*)::int FROM pg_class WHERE relname = 'half_done'", logger: logger
+                ).collect().first?.decode(Int.self)
+            }
+            #expect(leftovers == 0)
         }
-        #expect(leftovers == 0)
     }
 
     @Test func refusesBadFileNamesAndMissingRoles() async throws {

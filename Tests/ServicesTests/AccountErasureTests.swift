@@ -53,54 +53,54 @@ import TestSupport
     }
 
     @Test func anAccountDeletionErasesThatTenantInChatAndIngestAndNobodyElse() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let leaving = UUID(), staying = UUID()
-        try await Self.seed(database, owners: [leaving, staying])
-        #expect(try await Self.counts(database, owner: leaving) == [1, 1, 1, 1, 1, 1, 1])
-        let envelope = try EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: leaving)
-        let logger = Logger(label: "test")
-        for (role, handler) in [("contexo_chat", TenantErasure.chat), ("contexo_ingest", Ingest.accountErasure)] {
-            try await PostgresClientBox(url: database.roleURL(role)).run { client in
-                try await TestStack.asTenant(leaving) {
-                    try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+        try await withTestDatabase { database in
+            let leaving = UUID(), staying = UUID()
+            try await Self.seed(database, owners: [leaving, staying])
+            #expect(try await Self.counts(database, owner: leaving) == [1, 1, 1, 1, 1, 1, 1])
+            let envelope = try EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: leaving)
+            let logger = Logger(label: "test")
+            for (role, handler) in [("contexo_chat", TenantErasure.chat), ("contexo_ingest", Ingest.accountErasure)] {
+                try await PostgresClientBox(url: database.roleURL(role)).run { client in
+                    try await TestStack.asTenant(leaving) {
+                        try await client.withTransaction(logger: logger) { connection in try await handler(envelope, connection, logger) }
+                    }
                 }
             }
+            #expect(try await Self.counts(database, owner: leaving) == [0, 0, 0, 0, 0, 0, 0])
+            #expect(try await Self.counts(database, owner: staying) == [1, 1, 1, 1, 1, 1, 1])
         }
-        #expect(try await Self.counts(database, owner: leaving) == [0, 0, 0, 0, 0, 0, 0])
-        #expect(try await Self.counts(database, owner: staying) == [1, 1, 1, 1, 1, 1, 1])
     }
 
     /// `chat.widget.changed` (deleted) removes that widget's documents from Ingest, so they stop
     /// counting against the customer's storage; the customer's other widget and other tenants keep theirs.
     @Test func aDeletedWidgetsDocumentsAreErasedInIngest() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID(), other = UUID()
-        try await Self.seed(database, owners: [owner, owner, other])
-        let widgets = try await database.withConnection(database.adminURL) { connection in
-            try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",
-                                       logger: Logger(label: "test")).collect().map { try $0.decode(UUID.self) }
-        }
-        #expect(widgets.count == 2)
-        let logger = Logger(label: "test")
-        for change in [WidgetChanged.Change.updated, .deleted] {
-            let envelope = try EventEnvelope(WidgetChanged(widgetID: widgets[0], change: change, allowedDomains: []), tenantID: owner)
-            try await PostgresClientBox(url: database.roleURL("contexo_ingest")).run { client in
-                try await TestStack.asTenant(owner) {
-                    try await client.withTransaction(logger: logger) { connection in
-                        try await Ingest.WidgetDirectory.widgetChanged(envelope, connection, logger)
+        try await withTestDatabase { database in
+            let owner = UUID(), other = UUID()
+            try await Self.seed(database, owners: [owner, owner, other])
+            let widgets = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",
+                                           logger: Logger(label: "test")).collect().map { try $0.decode(UUID.self) }
+            }
+            #expect(widgets.count == 2)
+            let logger = Logger(label: "test")
+            for change in [WidgetChanged.Change.updated, .deleted] {
+                let envelope = try EventEnvelope(WidgetChanged(widgetID: widgets[0], change: change, allowedDomains: []), tenantID: owner)
+                try await PostgresClientBox(url: database.roleURL("contexo_ingest")).run { client in
+                    try await TestStack.asTenant(owner) {
+                        try await client.withTransaction(logger: logger) { connection in
+                            try await Ingest.WidgetDirectory.widgetChanged(envelope, connection, logger)
+                        }
                     }
                 }
+                let left = try await database.withConnection(database.adminURL) { connection in
+                    try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",
+                                               logger: logger).collect().map { try $0.decode(UUID.self) }
+                }
+                #expect(left == (change == .deleted ? [widgets[1]] : widgets), "\(change)")
             }
-            let left = try await database.withConnection(database.adminURL) { connection in
-                try await connection.query("SELECT widget_id FROM ingest.documents WHERE owner_id = \(owner) ORDER BY widget_id",
-                                           logger: logger).collect().map { try $0.decode(UUID.self) }
-            }
-            #expect(left == (change == .deleted ? [widgets[1]] : widgets), "\(change)")
+            #expect(try await Self.counts(database, owner: owner).suffix(2) == [1, 1], "the other widget's document and source stay")
+            #expect(try await Self.counts(database, owner: other).suffix(2) == [1, 1])
         }
-        #expect(try await Self.counts(database, owner: owner).suffix(2) == [1, 1], "the other widget's document and source stay")
-        #expect(try await Self.counts(database, owner: other).suffix(2) == [1, 1])
     }
 }
 

@@ -24,12 +24,12 @@ import TestSupport
     static var exports: [AccountExport] { [Billing.AccountData.export, ChatAccountData.export, IngestAccountData.export] }
 
     @Test func everyTableWithAnOwnerIsExported() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let catalog = Set(try await database.ownerRows(UUID()).keys)
-        let exported = Self.exports.flatMap { $0.tables.map(\.name) }
-        #expect(Set(exported) == catalog, "missing: \(catalog.subtracting(exported).sorted()); unknown: \(Set(exported).subtracting(catalog).sorted())")
-        #expect(exported.count == Set(exported).count, "a table is exported twice")
+        try await withTestDatabase { database in
+            let catalog = Set(try await database.ownerRows(UUID()).keys)
+            let exported = Self.exports.flatMap { $0.tables.map(\.name) }
+            #expect(Set(exported) == catalog, "missing: \(catalog.subtracting(exported).sorted()); unknown: \(Set(exported).subtracting(catalog).sorted())")
+            #expect(exported.count == Set(exported).count, "a table is exported twice")
+        }
     }
 
     /// One service's export for `owner`, as received.
@@ -42,58 +42,58 @@ import TestSupport
     }
 
     @Test func eachServiceExportsItsRowsOfTheCustomerOnlyAndNoSecrets() async throws {
-        let harness = try await BillingHarness.make()
-        let database = harness.database
-        defer { Task { await database.drop() } }
-        let owner = UUID(), other = UUID()
-        try await AccountErasureTests.seed(database, owners: [owner, other])
-        try await database.withConnection(database.adminURL) { connection in
-            for who in [owner, other] {
-                try await connection.query("""
-                    INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, char_start, char_end, tokens, embedding, embedder)
-                    SELECT owner_id, widget_id, id, 0, 'Returns are free within 30 days.', 0, 32, 8,
-                           array_fill(0.1::real, ARRAY[768])::halfvec(768), 'contexo-hashing-768-v1'
-                    FROM ingest.documents WHERE owner_id = \(who)
-                    """, logger: Logger(label: "test"))
+        try await BillingHarness.with { harness in
+            let database = harness.database
+            let owner = UUID(), other = UUID()
+            try await AccountErasureTests.seed(database, owners: [owner, other])
+            try await database.withConnection(database.adminURL) { connection in
+                for who in [owner, other] {
+                    try await connection.query("""
+                        INSERT INTO ingest.chunks (owner_id, widget_id, document_id, ordinal, content, char_start, char_end, tokens, embedding, embedder)
+                        SELECT owner_id, widget_id, id, 0, 'Returns are free within 30 days.', 0, 32, 8,
+                               array_fill(0.1::real, ARRAY[768])::halfvec(768), 'contexo-hashing-768-v1'
+                        FROM ingest.documents WHERE owner_id = \(who)
+                        """, logger: Logger(label: "test"))
+                }
             }
+            let bodies = NIOLockedValueBox("")
+            try await harness.run { client in
+                try await AccountDeletionTests.subscribe(harness, client, customer: owner, subscription: 3_000_001)
+                try await AccountDeletionTests.subscribe(harness, client, customer: other, subscription: 3_000_002)
+                let part = try await Self.body(client, service: .billing, owner: owner)
+                bodies.withLockedValue { $0 += part }
+            }
+            try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in
+                let part = try await Self.body(client, service: .chat, owner: owner)
+                bodies.withLockedValue { $0 += part }
+            }
+            try await IngestHarness.app(database).test(.router) { client in
+                let part = try await Self.body(client, service: .ingest, owner: owner)
+                bodies.withLockedValue { $0 += part }
+            }
+            let lines = try bodies.withLockedValue { $0 }.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            let tables = Set(lines.compactMap { $0["table"] as? String })
+            for expected in ["billing.subscriptions", "billing.provider_objects", "billing.webhook_receipts", "billing.checkout_nonces",
+                             "chat.widgets", "chat.widget_directory", "chat.visitor_sessions", "chat.messages", "chat.message_usage",
+                             "ingest.documents", "ingest.document_sources", "ingest.chunks", "ingest.widgets"] {
+                #expect(tables.contains(expected), "\(expected) has rows and is exported")
+            }
+            let rows = lines.compactMap { $0["row"] as? [String: Any] }
+            #expect(rows.count == lines.count)
+            let owners = Set(rows.compactMap { $0["owner_id"] as? String })
+            #expect(owners == [owner.uuidString.lowercased()], "only the customer's rows: \(owners)")
+            let text = lines.map { String(decoding: try! JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }.joined()
+            #expect(!text.contains(other.uuidString.lowercased()))
+            for secret in ["ip_hash", "nonce_hash", "body_sha256", "embedding", "\"fts\""] {
+                #expect(!text.contains(secret), "\(secret) is not exported")
+            }
+            let chunk = rows.first { $0["content"] as? String == "Returns are free within 30 days." }
+            #expect(chunk != nil, "the documents' extracted text is in the export")
+            #expect(rows.contains { $0["body_base64"] as? String == "aGk=" }, "and their source bytes")
+            #expect(rows.contains { $0["content"] as? String == "hi" && $0["role"] as? String == "visitor" }, "and the conversations")
         }
-        let bodies = NIOLockedValueBox("")
-        try await harness.run { client in
-            try await AccountDeletionTests.subscribe(harness, client, customer: owner, subscription: 3_000_001)
-            try await AccountDeletionTests.subscribe(harness, client, customer: other, subscription: 3_000_002)
-            let part = try await Self.body(client, service: .billing, owner: owner)
-            bodies.withLockedValue { $0 += part }
-        }
-        try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in
-            let part = try await Self.body(client, service: .chat, owner: owner)
-            bodies.withLockedValue { $0 += part }
-        }
-        try await IngestHarness.app(database).test(.router) { client in
-            let part = try await Self.body(client, service: .ingest, owner: owner)
-            bodies.withLockedValue { $0 += part }
-        }
-        let lines = try bodies.withLockedValue { $0 }.split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
-        let tables = Set(lines.compactMap { $0["table"] as? String })
-        for expected in ["billing.subscriptions", "billing.provider_objects", "billing.webhook_receipts", "billing.checkout_nonces",
-                         "chat.widgets", "chat.widget_directory", "chat.visitor_sessions", "chat.messages", "chat.message_usage",
-                         "ingest.documents", "ingest.document_sources", "ingest.chunks", "ingest.widgets"] {
-            #expect(tables.contains(expected), "\(expected) has rows and is exported")
-        }
-        let rows = lines.compactMap { $0["row"] as? [String: Any] }
-        #expect(rows.count == lines.count)
-        let owners = Set(rows.compactMap { $0["owner_id"] as? String })
-        #expect(owners == [owner.uuidString.lowercased()], "only the customer's rows: \(owners)")
-        let text = lines.map { String(decoding: try! JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }.joined()
-        #expect(!text.contains(other.uuidString.lowercased()))
-        for secret in ["ip_hash", "nonce_hash", "body_sha256", "embedding", "\"fts\""] {
-            #expect(!text.contains(secret), "\(secret) is not exported")
-        }
-        let chunk = rows.first { $0["content"] as? String == "Returns are free within 30 days." }
-        #expect(chunk != nil, "the documents' extracted text is in the export")
-        #expect(rows.contains { $0["body_base64"] as? String == "aGk=" }, "and their source bytes")
-        #expect(rows.contains { $0["content"] as? String == "hi" && $0["role"] as? String == "visitor" }, "and the conversations")
     }
 
     /// Billing, Chat and Ingest in one fake, each answering its part of an export.

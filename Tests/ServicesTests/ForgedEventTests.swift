@@ -43,70 +43,70 @@ import TestSupport
         let redis = try RedisServerProcess(withUsers: true)
         try await redis.start()
         defer { redis.stop() }
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let victim = UUID()
-        try await AccountErasureTests.seed(database, owners: [victim])
+        try await withTestDatabase { database in
+            let victim = UUID()
+            try await AccountErasureTests.seed(database, owners: [victim])
 
-        let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
-            service: serviceConfiguration(database.stack, for: .chat, redis: redis.endpoint(for: .chat)),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 4)), logger: Self.logger)
-        let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
-            service: serviceConfiguration(database.stack, for: .ingest, redis: redis.endpoint(for: .ingest)),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 4)), logger: Self.logger)
-        let attacker = RedisClient(endpoint: redis.endpoint)  // `default`: may write anything
-        defer { Task { await attacker.shutdown() } }
+            let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
+                service: serviceConfiguration(database.stack, for: .chat, redis: redis.endpoint(for: .chat)),
+                database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 4)), logger: Self.logger)
+            let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
+                service: serviceConfiguration(database.stack, for: .ingest, redis: redis.endpoint(for: .ingest)),
+                database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 4)), logger: Self.logger)
+            let attacker = RedisClient(endpoint: redis.endpoint)  // `default`: may write anything
+            defer { Task { await attacker.shutdown() } }
 
-        let business = try EventEnvelope(EntitlementsChanged(
-            plan: "business", status: "active",
-            limits: PlanLimits(widgets: 100, messagesPerMonth: 1_000_000, knowledgeBytes: 1 << 40),
-            periodEnd: nil, revision: 999_999), tenantID: victim)
-        let deletion = try EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: victim)
-        // Billing really signed a deletion of somebody else; the attacker swaps in the victim.
-        let someoneElse = UUID()
-        var swapped = try TestEventKeys.signedAdd(
-            EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: someoneElse), to: EventStream.billing.key, by: .billing)
-        swapped[4] = Array(String(decoding: swapped[4], as: UTF8.self)
-            .replacingOccurrences(of: someoneElse.uuidString.lowercased(), with: victim.uuidString.lowercased()).utf8)
-        let stream = EventStream.billing.key
-        let forgeries: [[[UInt8]]] = [
-            [Array("XADD".utf8), Array(stream.utf8), Array("*".utf8), Array("envelope".utf8), Array(try business.encoded())],
-            try TestEventKeys.signedAdd(business, to: stream, by: .chat),
-            TestEventKeys.signedAdd(Array(try deletion.encoded()), to: stream, signedBy: EventSigningKey(keyID: "billing-2026")),
-            swapped,
-            // Signed by Billing, but without the ticket Postgres mints for each event: a leaked
-            // signing key alone enters no tenant.
-            TestEventKeys.signedAdd(Array(try deletion.encoded()), to: stream, signedBy: TestEventKeys.signingKey(.billing)),
-            // Signed by Billing, with a ticket signed by a key Postgres does not hold.
-            TestEventKeys.signedAdd(Array(try business.encoded()), to: stream, signedBy: TestEventKeys.signingKey(.billing))
-                + [Array(SignedEntryField.tenantTicket.utf8),
-                   Array(try TenantTicketKey(id: TestStack.ticketKey.id, secret: Data(repeating: 9, count: 32))
-                       .mint(for: victim, scope: "e-\(business.id.uuidString.lowercased())", expires: Int64(Date().timeIntervalSince1970) + 3600)
-                       .text.utf8)],
-        ]
+            let business = try EventEnvelope(EntitlementsChanged(
+                plan: "business", status: "active",
+                limits: PlanLimits(widgets: 100, messagesPerMonth: 1_000_000, knowledgeBytes: 1 << 40),
+                periodEnd: nil, revision: 999_999), tenantID: victim)
+            let deletion = try EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: victim)
+            // Billing really signed a deletion of somebody else; the attacker swaps in the victim.
+            let someoneElse = UUID()
+            var swapped = try TestEventKeys.signedAdd(
+                EventEnvelope(AccountDeleted(requestedAt: Date()), tenantID: someoneElse), to: EventStream.billing.key, by: .billing)
+            swapped[4] = Array(String(decoding: swapped[4], as: UTF8.self)
+                .replacingOccurrences(of: someoneElse.uuidString.lowercased(), with: victim.uuidString.lowercased()).utf8)
+            let stream = EventStream.billing.key
+            let forgeries: [[[UInt8]]] = [
+                [Array("XADD".utf8), Array(stream.utf8), Array("*".utf8), Array("envelope".utf8), Array(try business.encoded())],
+                try TestEventKeys.signedAdd(business, to: stream, by: .chat),
+                TestEventKeys.signedAdd(Array(try deletion.encoded()), to: stream, signedBy: EventSigningKey(keyID: "billing-2026")),
+                swapped,
+                // Signed by Billing, but without the ticket Postgres mints for each event: a leaked
+                // signing key alone enters no tenant.
+                TestEventKeys.signedAdd(Array(try deletion.encoded()), to: stream, signedBy: TestEventKeys.signingKey(.billing)),
+                // Signed by Billing, with a ticket signed by a key Postgres does not hold.
+                TestEventKeys.signedAdd(Array(try business.encoded()), to: stream, signedBy: TestEventKeys.signingKey(.billing))
+                    + [Array(SignedEntryField.tenantTicket.utf8),
+                       Array(try TenantTicketKey(id: TestStack.ticketKey.id, secret: Data(repeating: 9, count: 32))
+                           .mint(for: victim, scope: "e-\(business.id.uuidString.lowercased())", expires: Int64(Date().timeIntervalSince1970) + 3600)
+                           .text.utf8)],
+            ]
 
-        try await chat.test(.live) { _ in
-            try await ingest.test(.live) { _ in
-                for forgery in forgeries { try await attacker.send(forgery) }
-                var settled = false
-                for _ in 0..<300 where !settled {
-                    settled = try await Self.consumed(attacker, count: forgeries.count)
-                    if !settled { try await Task.sleep(for: .milliseconds(100)) }
+            try await chat.test(.live) { _ in
+                try await ingest.test(.live) { _ in
+                    for forgery in forgeries { try await attacker.send(forgery) }
+                    var settled = false
+                    for _ in 0..<300 where !settled {
+                        settled = try await Self.consumed(attacker, count: forgeries.count)
+                        if !settled { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    #expect(settled, "both consumers read every forged entry")
+                    #expect(try await Self.plans(database, victim) == ["-", "-"], "no forged plan reached a copy")
+                    #expect(try await AccountErasureTests.counts(database, owner: victim) == [1, 1, 1, 1, 1, 1, 1], "nothing was erased")
+                    let deadLettered = try await attacker.send("XLEN", EventStream.billing.deadLetter.key).integer
+                    #expect(deadLettered == Int64(forgeries.count * 2), "each group dead-letters each forgery")
+
+                    // The same change, signed by Billing, is applied: the consumers were listening.
+                    try await attacker.send(try TestEventKeys.signedAdd(business, to: stream, by: .billing))
+                    var plans: [String] = []
+                    for _ in 0..<300 where plans != ["business", "business"] {
+                        plans = try await Self.plans(database, victim)
+                        if plans != ["business", "business"] { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    #expect(plans == ["business", "business"])
                 }
-                #expect(settled, "both consumers read every forged entry")
-                #expect(try await Self.plans(database, victim) == ["-", "-"], "no forged plan reached a copy")
-                #expect(try await AccountErasureTests.counts(database, owner: victim) == [1, 1, 1, 1, 1, 1, 1], "nothing was erased")
-                let deadLettered = try await attacker.send("XLEN", EventStream.billing.deadLetter.key).integer
-                #expect(deadLettered == Int64(forgeries.count * 2), "each group dead-letters each forgery")
-
-                // The same change, signed by Billing, is applied: the consumers were listening.
-                try await attacker.send(try TestEventKeys.signedAdd(business, to: stream, by: .billing))
-                var plans: [String] = []
-                for _ in 0..<300 where plans != ["business", "business"] {
-                    plans = try await Self.plans(database, victim)
-                    if plans != ["business", "business"] { try await Task.sleep(for: .milliseconds(100)) }
-                }
-                #expect(plans == ["business", "business"])
             }
         }
     }

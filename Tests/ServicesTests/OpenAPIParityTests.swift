@@ -26,29 +26,29 @@ import TestSupport
     ]
 
     @Test func theDocumentDescribesExactlyTheRoutesTheGatewayServes() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let applications = try await Self.applications(database)
-        let described = try Self.documentedOperations()
+        try await withTestDatabase { database in
+            let applications = try await Self.applications(database)
+            let described = try Self.documentedOperations()
 
-        let upstream = applications.services.flatMap { $0.routes }
-            .filter { $0.method != "OPTIONS" && !Self.operational.contains($0.path) && !$0.path.hasPrefix("/internal/") }
-        // The dashboard's static files (`/app/…`) are pages, not API; its config.json is described.
-        let gateway = applications.gateway.routes.filter {
-            $0.method != "OPTIONS" && ($0.path == "/app/config.json" || !($0.path == "/app" || $0.path.hasPrefix("/app/")))
-        }
-        let unreachable = upstream.filter { route in !gateway.contains { Self.pattern($0, matches: route) } }
-        #expect(unreachable.isEmpty, "service routes the gateway does not forward: \(unreachable)")
+            let upstream = applications.services.flatMap { $0.routes }
+                .filter { $0.method != "OPTIONS" && !Self.operational.contains($0.path) && !$0.path.hasPrefix("/internal/") }
+            // The dashboard's static files (`/app/…`) are pages, not API; its config.json is described.
+            let gateway = applications.gateway.routes.filter {
+                $0.method != "OPTIONS" && ($0.path == "/app/config.json" || !($0.path == "/app" || $0.path.hasPrefix("/app/")))
+            }
+            let unreachable = upstream.filter { route in !gateway.contains { Self.pattern($0, matches: route) } }
+            #expect(unreachable.isEmpty, "service routes the gateway does not forward: \(unreachable)")
 
-        let own = gateway.filter { route in
-            !Self.forwardedNamespaces.contains { route.path.hasPrefix($0) } || Self.gatewayOwned.contains(route.path)
+            let own = gateway.filter { route in
+                !Self.forwardedNamespaces.contains { route.path.hasPrefix($0) } || Self.gatewayOwned.contains(route.path)
+            }
+            let served = Set((own + upstream).map(Self.normalized))
+            let undocumented = served.subtracting(described).sorted { $0.description < $1.description }
+            let unserved = described.subtracting(served).sorted { $0.description < $1.description }
+            #expect(undocumented.isEmpty, "served but missing from openapi.json: \(undocumented)")
+            #expect(unserved.isEmpty, "in openapi.json but not served: \(unserved)")
+            #expect(served.count >= 25, "the document describes too little: \(served.count) operations")
         }
-        let served = Set((own + upstream).map(Self.normalized))
-        let undocumented = served.subtracting(described).sorted { $0.description < $1.description }
-        let unserved = described.subtracting(served).sorted { $0.description < $1.description }
-        #expect(undocumented.isEmpty, "served but missing from openapi.json: \(undocumented)")
-        #expect(unserved.isEmpty, "in openapi.json but not served: \(unserved)")
-        #expect(served.count >= 25, "the document describes too little: \(served.count) operations")
     }
 
     @Test func theGatewayServesTheDocument() async throws {

@@ -20,8 +20,9 @@ struct BillingHarness: Sendable {
     /// checkouts time out (and release their nonce) when the whole suite loaded the two cores.
     var providerTimeout: Duration = .seconds(10)
 
-    static func make(providerTimeout: Duration = .seconds(10)) async throws -> BillingHarness {
-        BillingHarness(database: try await TestDatabase.make(), providerTimeout: providerTimeout)
+    /// A harness on a database of its own, dropped when `body` is done.
+    static func with<T: Sendable>(providerTimeout: Duration = .seconds(10), _ body: (BillingHarness) async throws -> T) async throws -> T {
+        try await withTestDatabase { database in try await body(BillingHarness(database: database, providerTimeout: providerTimeout)) }
     }
 
     func configuration(lemonPort: Int, webhookSecret: String? = LemonSqueezyFixtures.secret,

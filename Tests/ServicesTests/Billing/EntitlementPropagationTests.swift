@@ -44,58 +44,58 @@ import TestSupport
         let redis = try RedisServerProcess()
         try await redis.start()
         defer { redis.stop() }
-        let harness = try await BillingHarness.make()
-        defer { Task { await harness.database.drop() } }
-        let database = harness.database
-        let customer = UUID()
-        let logger = Logger(label: "test.propagation")
+        try await BillingHarness.with { harness in
+            let database = harness.database
+            let customer = UUID()
+            let logger = Logger(label: "test.propagation")
 
-        let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
-            service: serviceConfiguration(database.stack, for: .chat, redis: redis.endpoint),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 4)), logger: logger)
-        let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
-            service: serviceConfiguration(database.stack, for: .ingest, redis: redis.endpoint),
-            database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 4)), logger: logger)
+            let chat = try await Chat.buildApplication(configuration: ChatConfiguration(
+                service: serviceConfiguration(database.stack, for: .chat, redis: redis.endpoint),
+                database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 4)), logger: logger)
+            let ingest = try await Ingest.buildApplication(configuration: IngestConfiguration(
+                service: serviceConfiguration(database.stack, for: .ingest, redis: redis.endpoint),
+                database: DatabaseConfiguration(url: database.roleURL("contexo_ingest"), maximumConnections: 4)), logger: logger)
 
-        try await chat.test(.live) { _ in
-            try await ingest.test(.live) { _ in
-                try await withLiveServer(harness.fake.router) { lemonPort in
-                    let billing = try await Billing.buildApplication(
-                        configuration: try harness.configuration(lemonPort: lemonPort, redis: redis.endpoint), logger: logger)
-                    try await billing.test(.live) { client in
-                        let t0 = Date().addingTimeInterval(-3600)
-                        let (_, nonce) = try await harness.checkout(client, customer: customer, variant: F.starterMonthly)
-                        try await harness.deliver(client, F.subscription(
-                            "subscription_created", id: 4242, variant: F.starterMonthly, status: "active",
-                            updatedAt: t0, owner: customer, nonce: nonce))
-                        let starter = try await Self.eventually(database, ["starter r1 w3", "starter r1 b50000000", "-"])
-                        let starterSeen = try await Self.copies(database)
-                        #expect(starter, "\(starterSeen)")
+            try await chat.test(.live) { _ in
+                try await ingest.test(.live) { _ in
+                    try await withLiveServer(harness.fake.router) { lemonPort in
+                        let billing = try await Billing.buildApplication(
+                            configuration: try harness.configuration(lemonPort: lemonPort, redis: redis.endpoint), logger: logger)
+                        try await billing.test(.live) { client in
+                            let t0 = Date().addingTimeInterval(-3600)
+                            let (_, nonce) = try await harness.checkout(client, customer: customer, variant: F.starterMonthly)
+                            try await harness.deliver(client, F.subscription(
+                                "subscription_created", id: 4242, variant: F.starterMonthly, status: "active",
+                                updatedAt: t0, owner: customer, nonce: nonce))
+                            let starter = try await Self.eventually(database, ["starter r1 w3", "starter r1 b50000000", "-"])
+                            let starterSeen = try await Self.copies(database)
+                            #expect(starter, "\(starterSeen)")
 
-                        try await harness.deliver(client, F.subscription(
-                            "subscription_updated", id: 4242, variant: F.proMonthly, status: "active",
-                            updatedAt: t0.addingTimeInterval(60), owner: customer, nonce: nonce))
-                        let pro = try await Self.eventually(database, ["pro r2 w10", "pro r2 b500000000", "-"])
-                        let proSeen = try await Self.copies(database)
-                        #expect(pro, "\(proSeen)")
+                            try await harness.deliver(client, F.subscription(
+                                "subscription_updated", id: 4242, variant: F.proMonthly, status: "active",
+                                updatedAt: t0.addingTimeInterval(60), owner: customer, nonce: nonce))
+                            let pro = try await Self.eventually(database, ["pro r2 w10", "pro r2 b500000000", "-"])
+                            let proSeen = try await Self.copies(database)
+                            #expect(pro, "\(proSeen)")
 
-                        let (_, creditsNonce) = try await harness.checkout(client, customer: customer, variant: F.credits1000)
-                        try await harness.deliver(client, F.order(
-                            "order_created", id: 777, variant: F.credits1000, owner: customer, nonce: creditsNonce))
-                        try await harness.deliver(client, F.invoice(
-                            "subscription_payment_refunded", id: 1, subscription: 4242, status: "refunded"))
-                        // Chat used 300 of the 1,000 credits before the pack was refunded: 700 are
-                        // taken back, 300 recorded as debt.
-                        let credited = try await Self.eventually(database, ["free r4 w1", "free r4 b5000000", "1000/0/0"])
-                        let creditedSeen = try await Self.copies(database)
-                        #expect(credited, "\(creditedSeen)")
-                        try await harness.admin("UPDATE chat.message_credits SET used = 300")
-                        try await harness.deliver(client, F.order(
-                            "order_refunded", id: 777, variant: F.credits1000, owner: customer, nonce: creditsNonce,
-                            status: "refunded", total: 1900, refundedAmount: 1900))
-                        let refunded = try await Self.eventually(database, ["free r4 w1", "free r4 b5000000", "1000/700/300"])
-                        let refundedSeen = try await Self.copies(database)
-                        #expect(refunded, "\(refundedSeen)")
+                            let (_, creditsNonce) = try await harness.checkout(client, customer: customer, variant: F.credits1000)
+                            try await harness.deliver(client, F.order(
+                                "order_created", id: 777, variant: F.credits1000, owner: customer, nonce: creditsNonce))
+                            try await harness.deliver(client, F.invoice(
+                                "subscription_payment_refunded", id: 1, subscription: 4242, status: "refunded"))
+                            // Chat used 300 of the 1,000 credits before the pack was refunded: 700 are
+                            // taken back, 300 recorded as debt.
+                            let credited = try await Self.eventually(database, ["free r4 w1", "free r4 b5000000", "1000/0/0"])
+                            let creditedSeen = try await Self.copies(database)
+                            #expect(credited, "\(creditedSeen)")
+                            try await harness.admin("UPDATE chat.message_credits SET used = 300")
+                            try await harness.deliver(client, F.order(
+                                "order_refunded", id: 777, variant: F.credits1000, owner: customer, nonce: creditsNonce,
+                                status: "refunded", total: 1900, refundedAmount: 1900))
+                            let refunded = try await Self.eventually(database, ["free r4 w1", "free r4 b5000000", "1000/700/300"])
+                            let refundedSeen = try await Self.copies(database)
+                            #expect(refunded, "\(refundedSeen)")
+                        }
                     }
                 }
             }

@@ -18,38 +18,38 @@ import TestSupport
     ]
 
     @Test func unansweredQuestionsAreGroupedByMeaningAndDaysAreCounted() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let workshop = "# Workshop\n\nThe workshop opens at nine and closes at five. Bring safety glasses."
-        try await ChatHarness.withKnowledge(database, documents: [workshop], embeddings: .local) { fixture in
-            try await ChatHarness.chat(database, ingestPort: fixture.ingestPort).test(.router) { client in
-                let session = try await ChatHarness.startSession(client, widget: fixture.widget)
-                for question in Self.questions {
-                    let reply = try await ChatHarness.ask(client, widget: fixture.widget, session: session, question)
-                    #expect(reply.json["unanswered"] as? Bool == true, "\(question): \(reply.body)")
-                }
-                let insight = try await client.execute(uri: "/v1/widgets/\(fixture.widget)/insights?days=7", method: .get,
-                                                       headers: try await gatewayHeaders(for: .chat, customer: fixture.owner)) {
-                    (try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any]) ?? [:]
-                }
-                let days = insight["days"] as? [[String: Any]] ?? []
-                #expect(days.count == 7)
-                let today = try #require(days.last)
-                #expect(today["conversations"] as? Int == 1 && today["messages"] as? Int == 12)
-                #expect(today["unanswered"] as? Int == 6 && today["answered"] as? Int == 0)
-                #expect(insight["grouped_by"] as? String == "meaning")
-                let topics = insight["unanswered_topics"] as? [[String: Any]] ?? []
-                #expect(topics.map { $0["count"] as? Int } == [3, 3], "\(topics)")
-                let groups = topics.map { Set([$0["question"] as? String ?? ""] + ($0["examples"] as? [String] ?? [])) }
-                #expect(groups.contains(["How do I get a refund?", "Can I get my money back?", "refund please, how does it work"]))
-                #expect(groups.contains(["Do you ship to Canada?", "Is shipping to Canada possible?", "Do you deliver to Toronto?"]))
+        try await withTestDatabase { database in
+            let workshop = "# Workshop\n\nThe workshop opens at nine and closes at five. Bring safety glasses."
+            try await ChatHarness.withKnowledge(database, documents: [workshop], embeddings: .local) { fixture in
+                try await ChatHarness.chat(database, ingestPort: fixture.ingestPort).test(.router) { client in
+                    let session = try await ChatHarness.startSession(client, widget: fixture.widget)
+                    for question in Self.questions {
+                        let reply = try await ChatHarness.ask(client, widget: fixture.widget, session: session, question)
+                        #expect(reply.json["unanswered"] as? Bool == true, "\(question): \(reply.body)")
+                    }
+                    let insight = try await client.execute(uri: "/v1/widgets/\(fixture.widget)/insights?days=7", method: .get,
+                                                           headers: try await gatewayHeaders(for: .chat, customer: fixture.owner)) {
+                        (try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any]) ?? [:]
+                    }
+                    let days = insight["days"] as? [[String: Any]] ?? []
+                    #expect(days.count == 7)
+                    let today = try #require(days.last)
+                    #expect(today["conversations"] as? Int == 1 && today["messages"] as? Int == 12)
+                    #expect(today["unanswered"] as? Int == 6 && today["answered"] as? Int == 0)
+                    #expect(insight["grouped_by"] as? String == "meaning")
+                    let topics = insight["unanswered_topics"] as? [[String: Any]] ?? []
+                    #expect(topics.map { $0["count"] as? Int } == [3, 3], "\(topics)")
+                    let groups = topics.map { Set([$0["question"] as? String ?? ""] + ($0["examples"] as? [String] ?? [])) }
+                    #expect(groups.contains(["How do I get a refund?", "Can I get my money back?", "refund please, how does it work"]))
+                    #expect(groups.contains(["Do you ship to Canada?", "Is shipping to Canada possible?", "Do you deliver to Toronto?"]))
 
-                let refused = try await client.execute(uri: "/v1/widgets/\(fixture.widget)/insights?days=365", method: .get,
-                                                       headers: try await gatewayHeaders(for: .chat, customer: fixture.owner)) { $0.status }
-                #expect(refused == .unprocessableContent)
-                let foreign = try await client.execute(uri: "/v1/widgets/\(fixture.widget)/insights", method: .get,
-                                                       headers: try await gatewayHeaders(for: .chat, customer: UUID())) { $0.status }
-                #expect(foreign == .notFound)
+                    let refused = try await client.execute(uri: "/v1/widgets/\(fixture.widget)/insights?days=365", method: .get,
+                                                           headers: try await gatewayHeaders(for: .chat, customer: fixture.owner)) { $0.status }
+                    #expect(refused == .unprocessableContent)
+                    let foreign = try await client.execute(uri: "/v1/widgets/\(fixture.widget)/insights", method: .get,
+                                                           headers: try await gatewayHeaders(for: .chat, customer: UUID())) { $0.status }
+                    #expect(foreign == .notFound)
+                }
             }
         }
     }

@@ -29,37 +29,37 @@ import TestSupport
     }
 
     @Test func theCustomerSetsItFieldByFieldAndVisitorsSeeIt() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID()
-        let widget = try await ChatHarness.createWidget(database, owner: owner, ingestPort: 9)
-        try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in
-            // A new widget has the defaults.
-            let fresh = try await Self.send(client, .get, "/v1/widgets/\(widget)", owner: owner)
-            let defaults = fresh.json["appearance"] as? [String: Any]
-            #expect(defaults?["accent_color"] as? String == "#1d4ed8" && defaults?["theme"] as? String == "light")
-            #expect(defaults?["language"] as? String == "auto" && (defaults?["suggested_questions"] as? [String])?.isEmpty == true)
+        try await withTestDatabase { database in
+            let owner = UUID()
+            let widget = try await ChatHarness.createWidget(database, owner: owner, ingestPort: 9)
+            try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in
+                // A new widget has the defaults.
+                let fresh = try await Self.send(client, .get, "/v1/widgets/\(widget)", owner: owner)
+                let defaults = fresh.json["appearance"] as? [String: Any]
+                #expect(defaults?["accent_color"] as? String == "#1d4ed8" && defaults?["theme"] as? String == "light")
+                #expect(defaults?["language"] as? String == "auto" && (defaults?["suggested_questions"] as? [String])?.isEmpty == true)
 
-            let first = try await Self.send(client, .patch, "/v1/widgets/\(widget)", owner: owner, body: """
-                {"appearance": {"accent_color": "#0F766E", "theme": "dark", "position": "left", "title": " Shop help ",
-                 "avatar_initials": "SH", "suggested_questions": ["How long does shipping take?", "Can I return an item?"],
-                 "language": "de"}}
-                """)
-            #expect(first.status == .ok)
-            // A later change of one field keeps the others.
-            let second = try await Self.send(client, .patch, "/v1/widgets/\(widget)", owner: owner,
-                                             body: #"{"appearance": {"theme": "auto"}}"#)
-            let stored = second.json["appearance"] as? [String: Any]
-            #expect(stored?["theme"] as? String == "auto" && stored?["accent_color"] as? String == "#0f766e")
-            #expect(stored?["title"] as? String == "Shop help" && stored?["position"] as? String == "left")
-            #expect(stored?["suggested_questions"] as? [String] == ["How long does shipping take?", "Can I return an item?"])
+                let first = try await Self.send(client, .patch, "/v1/widgets/\(widget)", owner: owner, body: """
+                    {"appearance": {"accent_color": "#0F766E", "theme": "dark", "position": "left", "title": " Shop help ",
+                     "avatar_initials": "SH", "suggested_questions": ["How long does shipping take?", "Can I return an item?"],
+                     "language": "de"}}
+                    """)
+                #expect(first.status == .ok)
+                // A later change of one field keeps the others.
+                let second = try await Self.send(client, .patch, "/v1/widgets/\(widget)", owner: owner,
+                                                 body: #"{"appearance": {"theme": "auto"}}"#)
+                let stored = second.json["appearance"] as? [String: Any]
+                #expect(stored?["theme"] as? String == "auto" && stored?["accent_color"] as? String == "#0f766e")
+                #expect(stored?["title"] as? String == "Shop help" && stored?["position"] as? String == "left")
+                #expect(stored?["suggested_questions"] as? [String] == ["How long does shipping take?", "Can I return an item?"])
 
-            // What a visitor's browser loads: the appearance, and nothing private (no prompt, no domains).
-            let visible = try await Self.send(client, .get, "/widget/v1/widgets/\(widget)", owner: nil, widget: widget)
-            #expect(visible.status == .ok)
-            let appearance = visible.json["appearance"] as? [String: Any]
-            #expect(appearance?["language"] as? String == "de" && appearance?["avatar_initials"] as? String == "SH")
-            #expect(visible.json["system_prompt"] == nil && visible.json["allowed_domains"] == nil)
+                // What a visitor's browser loads: the appearance, and nothing private (no prompt, no domains).
+                let visible = try await Self.send(client, .get, "/widget/v1/widgets/\(widget)", owner: nil, widget: widget)
+                #expect(visible.status == .ok)
+                let appearance = visible.json["appearance"] as? [String: Any]
+                #expect(appearance?["language"] as? String == "de" && appearance?["avatar_initials"] as? String == "SH")
+                #expect(visible.json["system_prompt"] == nil && visible.json["allowed_domains"] == nil)
+            }
         }
     }
 
@@ -78,18 +78,18 @@ import TestSupport
         (#"{"language": "klingon"}"#, "appearance.language"),
     ])
     func aFieldThatIsNotValidIsRefusedByNameAndChangesNothing(change: String, field: String) async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID()
-        let widget = try await ChatHarness.createWidget(database, owner: owner, ingestPort: 9)
-        try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in
-            let refused = try await Self.send(client, .patch, "/v1/widgets/\(widget)", owner: owner,
-                                              body: #"{"greeting": "Changed", "appearance": \#(change)}"#)
-            #expect(refused.status == .unprocessableContent)
-            #expect((refused.json["errors"] as? [String: Any])?["fields"] as? [String] == [field], "\(refused.json)")
-            let after = try await Self.send(client, .get, "/v1/widgets/\(widget)", owner: owner)
-            #expect(after.json["greeting"] as? String != "Changed")
-            #expect((after.json["appearance"] as? [String: Any])?["accent_color"] as? String == "#1d4ed8")
+        try await withTestDatabase { database in
+            let owner = UUID()
+            let widget = try await ChatHarness.createWidget(database, owner: owner, ingestPort: 9)
+            try await ChatHarness.chat(database, ingestPort: 9).test(.router) { client in
+                let refused = try await Self.send(client, .patch, "/v1/widgets/\(widget)", owner: owner,
+                                                  body: #"{"greeting": "Changed", "appearance": \#(change)}"#)
+                #expect(refused.status == .unprocessableContent)
+                #expect((refused.json["errors"] as? [String: Any])?["fields"] as? [String] == [field], "\(refused.json)")
+                let after = try await Self.send(client, .get, "/v1/widgets/\(widget)", owner: owner)
+                #expect(after.json["greeting"] as? String != "Changed")
+                #expect((after.json["appearance"] as? [String: Any])?["accent_color"] as? String == "#1d4ed8")
+            }
         }
     }
 }

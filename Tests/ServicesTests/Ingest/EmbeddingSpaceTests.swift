@@ -19,39 +19,39 @@ import TestSupport
     }
 
     @Test func changingTheEmbedderReindexesInsteadOfMixingSpaces() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID(), widget = UUID()
-        let hashing = HashingEmbedder().model
-        try await IngestHarness.app(database).test(.router) { client in
-            _ = try await IngestHarness.paste(client, owner: owner, widget: widget, title: "Refunds",
-                                              text: "Refunds are issued within 14 days of the purchase, to the card that paid.")
-            _ = try await IngestHarness.paste(client, owner: owner, widget: widget, title: "Server",
-                                              text: "The server listens on port 6379 by default.")
-            #expect(try await IngestHarness.settle(database) == 2)
-        }
-        #expect(try await Self.spaces(database) == ["\(hashing):768:\(hashing)"])
-
-        let model = try ModelEmbedder(directory: ModelEmbedderTests.modelDirectory).model
-        try await IngestHarness.app(database, embeddings: .local).test(.router) { client in
-            // The old vectors are not compared with the new model's question: full text alone ranks,
-            // and the search queues the widget's documents again.
-            let before = try await IngestHarness.search(client, owner: owner, widget: widget, query: "refunds for my purchase")
-            #expect(!before.isEmpty && before.allSatisfy { $0.vectorRank == nil })
-            #expect(try await IngestHarness.settle(database) == 2)
-            #expect(try await Self.spaces(database) == ["\(model):384:\(model)"])
-            // Now a paraphrase with no word in common finds the refund passage by meaning.
-            let after = try await IngestHarness.search(client, owner: owner, widget: widget, query: "How can I get my money back?")
-            #expect(after.first?.documentTitle == "Refunds")
-            #expect(after.first?.vectorRank == 1)
-        }
-
-        // Back to the hashing embedder: listing the documents is enough to queue them again.
-        try await IngestHarness.app(database).test(.router) { client in
-            let list = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget.uuidString)", owner: owner)
-            #expect(list.status == .ok && list.body.contains("\"queued\""))
-            #expect(try await IngestHarness.settle(database) == 2)
+        try await withTestDatabase { database in
+            let owner = UUID(), widget = UUID()
+            let hashing = HashingEmbedder().model
+            try await IngestHarness.app(database).test(.router) { client in
+                _ = try await IngestHarness.paste(client, owner: owner, widget: widget, title: "Refunds",
+                                                  text: "Refunds are issued within 14 days of the purchase, to the card that paid.")
+                _ = try await IngestHarness.paste(client, owner: owner, widget: widget, title: "Server",
+                                                  text: "The server listens on port 6379 by default.")
+                #expect(try await IngestHarness.settle(database) == 2)
+            }
             #expect(try await Self.spaces(database) == ["\(hashing):768:\(hashing)"])
+
+            let model = try ModelEmbedder(directory: ModelEmbedderTests.modelDirectory).model
+            try await IngestHarness.app(database, embeddings: .local).test(.router) { client in
+                // The old vectors are not compared with the new model's question: full text alone ranks,
+                // and the search queues the widget's documents again.
+                let before = try await IngestHarness.search(client, owner: owner, widget: widget, query: "refunds for my purchase")
+                #expect(!before.isEmpty && before.allSatisfy { $0.vectorRank == nil })
+                #expect(try await IngestHarness.settle(database) == 2)
+                #expect(try await Self.spaces(database) == ["\(model):384:\(model)"])
+                // Now a paraphrase with no word in common finds the refund passage by meaning.
+                let after = try await IngestHarness.search(client, owner: owner, widget: widget, query: "How can I get my money back?")
+                #expect(after.first?.documentTitle == "Refunds")
+                #expect(after.first?.vectorRank == 1)
+            }
+
+            // Back to the hashing embedder: listing the documents is enough to queue them again.
+            try await IngestHarness.app(database).test(.router) { client in
+                let list = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget.uuidString)", owner: owner)
+                #expect(list.status == .ok && list.body.contains("\"queued\""))
+                #expect(try await IngestHarness.settle(database) == 2)
+                #expect(try await Self.spaces(database) == ["\(hashing):768:\(hashing)"])
+            }
         }
     }
 }

@@ -25,33 +25,33 @@ import TestSupport
     }
 
     @Test func documentsAndQuestionsInGermanFrenchAndSpanishFindEachOther() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID(), widget = UUID()
-        let documents = [
-            ("Versand", "Die Rücksendungen werden innerhalb von vierzehn Tagen erstattet. Der Versand nach Norwegen dauert sechs Werktage."),
-            ("Livraison", "Les remboursements sont effectués sous quatorze jours. La livraison vers la Norvège prend six jours ouvrables."),
-            ("Envíos", "Los reembolsos se realizan en catorce días. El envío a Noruega tarda seis días hábiles."),
-        ]
-        try await IngestHarness.app(database).test(.router) { client in
-            for (title, text) in documents {
-                #expect(try await IngestHarness.paste(client, owner: owner, widget: widget, title: title, text: text).status == .accepted)
+        try await withTestDatabase { database in
+            let owner = UUID(), widget = UUID()
+            let documents = [
+                ("Versand", "Die Rücksendungen werden innerhalb von vierzehn Tagen erstattet. Der Versand nach Norwegen dauert sechs Werktage."),
+                ("Livraison", "Les remboursements sont effectués sous quatorze jours. La livraison vers la Norvège prend six jours ouvrables."),
+                ("Envíos", "Los reembolsos se realizan en catorce días. El envío a Noruega tarda seis días hábiles."),
+            ]
+            try await IngestHarness.app(database).test(.router) { client in
+                for (title, text) in documents {
+                    #expect(try await IngestHarness.paste(client, owner: owner, widget: widget, title: title, text: text).status == .accepted)
+                }
+                try await IngestHarness.settle(database)
+                // Each question shares no exact word form with its document's answer, only stems.
+                let questions = [("Wann wird eine Rücksendung erstattet?", "Versand"),
+                                 ("Quand suis-je remboursé ?", "Livraison"),
+                                 ("¿Cuándo se realiza el reembolso?", "Envíos")]
+                for (question, title) in questions {
+                    let found = try await IngestHarness.search(client, owner: owner, widget: widget, query: question)
+                    #expect(found.first?.documentTitle == title && found.first?.textRank == 1, "\(question): \(found.map(\.documentTitle))")
+                }
             }
-            try await IngestHarness.settle(database)
-            // Each question shares no exact word form with its document's answer, only stems.
-            let questions = [("Wann wird eine Rücksendung erstattet?", "Versand"),
-                             ("Quand suis-je remboursé ?", "Livraison"),
-                             ("¿Cuándo se realiza el reembolso?", "Envíos")]
-            for (question, title) in questions {
-                let found = try await IngestHarness.search(client, owner: owner, widget: widget, query: question)
-                #expect(found.first?.documentTitle == title && found.first?.textRank == 1, "\(question): \(found.map(\.documentTitle))")
+            let configurations = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("SELECT DISTINCT language::text FROM ingest.chunks WHERE owner_id = \(owner) ORDER BY 1",
+                                           logger: Logger(label: "test")).collect().map { try $0.decode(String.self) }
             }
+            #expect(configurations == ["french", "german", "spanish"])
         }
-        let configurations = try await database.withConnection(database.adminURL) { connection in
-            try await connection.query("SELECT DISTINCT language::text FROM ingest.chunks WHERE owner_id = \(owner) ORDER BY 1",
-                                       logger: Logger(label: "test")).collect().map { try $0.decode(String.self) }
-        }
-        #expect(configurations == ["french", "german", "spanish"])
     }
 
     @Test func theWidgetApologisesInTheVisitorsLanguage() {

@@ -41,88 +41,88 @@ import TestSupport
     }
 
     @Test func aPageAndACrawlBecomeCitedSearchableDocuments() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let requested = NIOLockedValueBox<[String]>([])
-        let owner = UUID(), widget = UUID()
-        try await withLiveServer(Self.site(requested)) { port in
-            try await IngestHarness.app(database, allowPrivateFetches: true).test(.router) { client in
-                let page = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": "http://127.0.0.1:\(port)/warranty.html"])
-                #expect(page.status == .accepted, "\(page.body)")
-                try await IngestHarness.settle(database)
-                let document = try await IngestHarness.document(client, owner: owner, id: try #require(page.id))
-                #expect(document["status"] as? String == "ready", "\(document)")
-                #expect(document["title"] as? String == "Warranty", "the page's own title replaces its address")
-                let found = try await IngestHarness.search(client, owner: owner, widget: widget, query: "tent warranty")
-                #expect(found.first?.sourceURL == "http://127.0.0.1:\(port)/warranty.html" && found.first?.text.contains("five year") == true)
+        try await withTestDatabase { database in
+            let requested = NIOLockedValueBox<[String]>([])
+            let owner = UUID(), widget = UUID()
+            try await withLiveServer(Self.site(requested)) { port in
+                try await IngestHarness.app(database, allowPrivateFetches: true).test(.router) { client in
+                    let page = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": "http://127.0.0.1:\(port)/warranty.html"])
+                    #expect(page.status == .accepted, "\(page.body)")
+                    try await IngestHarness.settle(database)
+                    let document = try await IngestHarness.document(client, owner: owner, id: try #require(page.id))
+                    #expect(document["status"] as? String == "ready", "\(document)")
+                    #expect(document["title"] as? String == "Warranty", "the page's own title replaces its address")
+                    let found = try await IngestHarness.search(client, owner: owner, widget: widget, query: "tent warranty")
+                    #expect(found.first?.sourceURL == "http://127.0.0.1:\(port)/warranty.html" && found.first?.text.contains("five year") == true)
 
-                let crawl = try await Self.post(client, owner: owner, [
-                    "widget_id": widget.uuidString, "url": "http://127.0.0.1:\(port)/", "crawl": ["max_pages": 10, "max_depth": 2]])
-                #expect(crawl.status == .accepted, "\(crawl.body)")
-                try await IngestHarness.settle(database)
-                let crawled = try await IngestHarness.document(client, owner: owner, id: try #require(crawl.id))
-                #expect(crawled["status"] as? String == "ready")
-                let detail = try #require(crawled["detail"] as? String)
-                #expect(detail.hasPrefix("3 pages queued") && detail.contains("robots.txt"), "\(detail)")
-                let list = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget)", owner: owner)
-                let documents = try #require(list.json["documents"] as? [[String: Any]])
-                let pages = documents.filter { $0["parent_id"] as? String == crawl.id?.uuidString }
-                #expect(Set(pages.compactMap { $0["source_url"] as? String }) == Set(["/", "/warranty.html", "/shipping.html"].map { "http://127.0.0.1:\(port)\($0)" }))
-                #expect(pages.allSatisfy { $0["status"] as? String == "ready" })
-                let iceland = try await IngestHarness.search(client, owner: owner, widget: widget, query: "ferry to Iceland")
-                #expect(iceland.first?.text.contains("nine days") == true, "\(iceland.map(\.text))")
-                #expect(!requested.withLockedValue { $0 }.contains { $0.hasPrefix("/private") }, "robots.txt was honoured")
+                    let crawl = try await Self.post(client, owner: owner, [
+                        "widget_id": widget.uuidString, "url": "http://127.0.0.1:\(port)/", "crawl": ["max_pages": 10, "max_depth": 2]])
+                    #expect(crawl.status == .accepted, "\(crawl.body)")
+                    try await IngestHarness.settle(database)
+                    let crawled = try await IngestHarness.document(client, owner: owner, id: try #require(crawl.id))
+                    #expect(crawled["status"] as? String == "ready")
+                    let detail = try #require(crawled["detail"] as? String)
+                    #expect(detail.hasPrefix("3 pages queued") && detail.contains("robots.txt"), "\(detail)")
+                    let list = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget)", owner: owner)
+                    let documents = try #require(list.json["documents"] as? [[String: Any]])
+                    let pages = documents.filter { $0["parent_id"] as? String == crawl.id?.uuidString }
+                    #expect(Set(pages.compactMap { $0["source_url"] as? String }) == Set(["/", "/warranty.html", "/shipping.html"].map { "http://127.0.0.1:\(port)\($0)" }))
+                    #expect(pages.allSatisfy { $0["status"] as? String == "ready" })
+                    let iceland = try await IngestHarness.search(client, owner: owner, widget: widget, query: "ferry to Iceland")
+                    #expect(iceland.first?.text.contains("nine days") == true, "\(iceland.map(\.text))")
+                    #expect(!requested.withLockedValue { $0 }.contains { $0.hasPrefix("/private") }, "robots.txt was honoured")
 
-                // Run again: the pages are replaced, not doubled; deleting the crawl deletes them.
-                #expect(try await IngestHarness.send(client, "/v1/documents/\(crawl.id!)/reindex", method: .post, owner: owner).status == .accepted)
-                try await IngestHarness.settle(database)
-                let again = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget)", owner: owner)
-                #expect((again.json["documents"] as? [[String: Any]])?.count == documents.count)
-                #expect(try await IngestHarness.send(client, "/v1/documents/\(crawl.id!)", method: .delete, owner: owner).status == .noContent)
-                let after = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget)", owner: owner)
-                #expect((after.json["documents"] as? [[String: Any]])?.count == 1, "only the single page is left")
+                    // Run again: the pages are replaced, not doubled; deleting the crawl deletes them.
+                    #expect(try await IngestHarness.send(client, "/v1/documents/\(crawl.id!)/reindex", method: .post, owner: owner).status == .accepted)
+                    try await IngestHarness.settle(database)
+                    let again = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget)", owner: owner)
+                    #expect((again.json["documents"] as? [[String: Any]])?.count == documents.count)
+                    #expect(try await IngestHarness.send(client, "/v1/documents/\(crawl.id!)", method: .delete, owner: owner).status == .noContent)
+                    let after = try await IngestHarness.send(client, "/v1/documents?widget_id=\(widget)", owner: owner)
+                    #expect((after.json["documents"] as? [[String: Any]])?.count == 1, "only the single page is left")
+                }
             }
         }
     }
 
     @Test func privateAndMetadataAddressesAreRefusedAtTheDoor() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID(), widget = UUID()
-        try await IngestHarness.app(database).test(.router) { client in
-            for url in ["http://127.0.0.1:9/", "http://localhost/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/",
-                        "http://[::1]/", "http://[::ffff:127.0.0.1]/"] {
-                let reply = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": url])
-                #expect(reply.status == .unprocessableContent, "\(url): \(reply.body)")
-                #expect(reply.body.contains("url"), "\(url)")
+        try await withTestDatabase { database in
+            let owner = UUID(), widget = UUID()
+            try await IngestHarness.app(database).test(.router) { client in
+                for url in ["http://127.0.0.1:9/", "http://localhost/", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/",
+                            "http://[::1]/", "http://[::ffff:127.0.0.1]/"] {
+                    let reply = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": url])
+                    #expect(reply.status == .unprocessableContent, "\(url): \(reply.body)")
+                    #expect(reply.body.contains("url"), "\(url)")
+                }
+                for url in ["ftp://example.com/file", "file:///etc/passwd", "not a url"] {
+                    let reply = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": url])
+                    #expect(reply.status == .unprocessableContent, "\(url): \(reply.body)")
+                }
+                let crawl = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": "https://example.com/",
+                                                                       "crawl": ["max_pages": 1000]])
+                #expect(crawl.status == .unprocessableContent && crawl.body.contains("max_pages"))
+                let list = try await IngestHarness.send(client, "/v1/documents", owner: owner)
+                #expect((list.json["documents"] as? [Any])?.isEmpty == true)
             }
-            for url in ["ftp://example.com/file", "file:///etc/passwd", "not a url"] {
-                let reply = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": url])
-                #expect(reply.status == .unprocessableContent, "\(url): \(reply.body)")
-            }
-            let crawl = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": "https://example.com/",
-                                                                   "crawl": ["max_pages": 1000]])
-            #expect(crawl.status == .unprocessableContent && crawl.body.contains("max_pages"))
-            let list = try await IngestHarness.send(client, "/v1/documents", owner: owner)
-            #expect((list.json["documents"] as? [Any])?.isEmpty == true)
         }
     }
 
     @Test func aFetchedPageMustFitTheStorageLimit() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let requested = NIOLockedValueBox<[String]>([])
-        let owner = UUID(), widget = UUID()
-        try await withLiveServer(Self.site(requested)) { port in
-            try await IngestHarness.app(database, freeKnowledgeBytes: 50, allowPrivateFetches: true).test(.router) { client in
-                let page = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": "http://127.0.0.1:\(port)/warranty.html"])
-                #expect(page.status == .accepted)
-                try await IngestHarness.settle(database)
-                let document = try await IngestHarness.document(client, owner: owner, id: try #require(page.id))
-                #expect(document["status"] as? String == "failed")
-                #expect((document["failure_reason"] as? String)?.contains("knowledge storage") == true, "\(document)")
-                let usage = try await IngestHarness.send(client, "/v1/documents", owner: owner).json["usage"] as? [String: Any]
-                #expect(usage?["bytes_used"] as? Int == 0)
+        try await withTestDatabase { database in
+            let requested = NIOLockedValueBox<[String]>([])
+            let owner = UUID(), widget = UUID()
+            try await withLiveServer(Self.site(requested)) { port in
+                try await IngestHarness.app(database, freeKnowledgeBytes: 50, allowPrivateFetches: true).test(.router) { client in
+                    let page = try await Self.post(client, owner: owner, ["widget_id": widget.uuidString, "url": "http://127.0.0.1:\(port)/warranty.html"])
+                    #expect(page.status == .accepted)
+                    try await IngestHarness.settle(database)
+                    let document = try await IngestHarness.document(client, owner: owner, id: try #require(page.id))
+                    #expect(document["status"] as? String == "failed")
+                    #expect((document["failure_reason"] as? String)?.contains("knowledge storage") == true, "\(document)")
+                    let usage = try await IngestHarness.send(client, "/v1/documents", owner: owner).json["usage"] as? [String: Any]
+                    #expect(usage?["bytes_used"] as? Int == 0)
+                }
             }
         }
     }

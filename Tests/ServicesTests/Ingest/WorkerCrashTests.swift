@@ -68,55 +68,55 @@ import TestSupport
         let redis = try RedisServerProcess()
         try await redis.start()
         defer { redis.stop() }
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let embeddings = Embeddings()
-        let owner = UUID(), widget = UUID()
-        try await withLiveServer(embeddings.router) { embeddingsPort in
-            let first = try await Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-a")
-            defer { first.stop() }
-            try await Self.ready(first)
-            var upload = HTTPClientRequest(url: "http://127.0.0.1:\(first.port)/v1/documents")
-            upload.method = .POST
-            for field in try await gatewayHeaders(for: .ingest, customer: owner) { upload.headers.add(name: field.name.rawName, value: field.value) }
-            upload.headers.add(name: "Content-Type", value: "application/json")
-            let text = (0..<40).map { "Paragraph \($0) about refunds, shipping and warranties in some detail." }.joined(separator: "\n\n")
-            upload.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: [
-                "widget_id": widget.uuidString, "title": "Policies", "text": text])))
-            let accepted = try await HTTPClient.shared.execute(upload, timeout: .seconds(10))
-            #expect(accepted.status == .accepted)
+        try await withTestDatabase { database in
+            let embeddings = Embeddings()
+            let owner = UUID(), widget = UUID()
+            try await withLiveServer(embeddings.router) { embeddingsPort in
+                let first = try await Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-a")
+                defer { first.stop() }
+                try await Self.ready(first)
+                var upload = HTTPClientRequest(url: "http://127.0.0.1:\(first.port)/v1/documents")
+                upload.method = .POST
+                for field in try await gatewayHeaders(for: .ingest, customer: owner) { upload.headers.add(name: field.name.rawName, value: field.value) }
+                upload.headers.add(name: "Content-Type", value: "application/json")
+                let text = (0..<40).map { "Paragraph \($0) about refunds, shipping and warranties in some detail." }.joined(separator: "\n\n")
+                upload.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: [
+                    "widget_id": widget.uuidString, "title": "Policies", "text": text])))
+                let accepted = try await HTTPClient.shared.execute(upload, timeout: .seconds(10))
+                #expect(accepted.status == .accepted)
 
-            // Wait until the worker is inside the document (its embedding call is held), then kill it.
-            for _ in 0..<600 where embeddings.requests.withLockedValue({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(embeddings.requests.withLockedValue { $0 } == 1, "the worker reached the embedder")
-            first.signal(SIGKILL)
-            #expect(await first.waitForExit(timeout: .seconds(10)) != nil)
-            embeddings.holdFirst.withLockedValue { $0 = false }
+                // Wait until the worker is inside the document (its embedding call is held), then kill it.
+                for _ in 0..<600 where embeddings.requests.withLockedValue({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(embeddings.requests.withLockedValue { $0 } == 1, "the worker reached the embedder")
+                first.signal(SIGKILL)
+                #expect(await first.waitForExit(timeout: .seconds(10)) != nil)
+                embeddings.holdFirst.withLockedValue { $0 = false }
 
-            let second = try await Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-b")
-            defer { second.stop() }
-            try await Self.ready(second)
-            let deadline = ContinuousClock.now + .seconds(60)
-            var status = ""
-            while ContinuousClock.now < deadline {
-                status = try await ChatHarness.scalar(database, "SELECT status FROM ingest.documents", as: String.self) ?? ""
-                if status == "ready" || status == "failed" { break }
-                try await Task.sleep(for: .milliseconds(100))
+                let second = try await Self.worker(database, redis: redis.endpoint, embeddingsPort: embeddingsPort, name: "ingest-b")
+                defer { second.stop() }
+                try await Self.ready(second)
+                let deadline = ContinuousClock.now + .seconds(60)
+                var status = ""
+                while ContinuousClock.now < deadline {
+                    status = try await ChatHarness.scalar(database, "SELECT status FROM ingest.documents", as: String.self) ?? ""
+                    if status == "ready" || status == "failed" { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(status == "ready", "worker b:\n\(second.output().suffix(3000))")
+                #expect(second.output().contains("claimed stale entries"), "taken over by the other replica")
             }
-            #expect(status == "ready", "worker b:\n\(second.output().suffix(3000))")
-            #expect(second.output().contains("claimed stale entries"), "taken over by the other replica")
+            let counts = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("""
+                    SELECT (SELECT count(*)::int FROM ingest.documents), (SELECT sum(byte_size)::int FROM ingest.documents),
+                           (SELECT count(*)::int FROM ingest.chunks), (SELECT chunk_count FROM ingest.documents),
+                           (SELECT count(*)::int FROM ingest.inbox WHERE consumer = 'ingest'),
+                           (SELECT count(*)::int FROM ingest.outbox WHERE envelope::jsonb ->> 'type' = 'ingest.document.ready')
+                    """, logger: Logger(label: "test")).collect().first?.decode((Int, Int, Int, Int32, Int, Int).self)
+            }
+            let bytes = (0..<40).map { "Paragraph \($0) about refunds, shipping and warranties in some detail." }.joined(separator: "\n\n").utf8.count
+            #expect(counts?.0 == 1 && counts?.1 == bytes, "one document, its bytes once: \(String(describing: counts))")
+            #expect(counts.map { $0.2 == Int($0.3) && $0.2 > 0 } == true, "chunks written once")
+            #expect(counts?.5 == 1, "one ready event")
         }
-        let counts = try await database.withConnection(database.adminURL) { connection in
-            try await connection.query("""
-                SELECT (SELECT count(*)::int FROM ingest.documents), (SELECT sum(byte_size)::int FROM ingest.documents),
-                       (SELECT count(*)::int FROM ingest.chunks), (SELECT chunk_count FROM ingest.documents),
-                       (SELECT count(*)::int FROM ingest.inbox WHERE consumer = 'ingest'),
-                       (SELECT count(*)::int FROM ingest.outbox WHERE envelope::jsonb ->> 'type' = 'ingest.document.ready')
-                """, logger: Logger(label: "test")).collect().first?.decode((Int, Int, Int, Int32, Int, Int).self)
-        }
-        let bytes = (0..<40).map { "Paragraph \($0) about refunds, shipping and warranties in some detail." }.joined(separator: "\n\n").utf8.count
-        #expect(counts?.0 == 1 && counts?.1 == bytes, "one document, its bytes once: \(String(describing: counts))")
-        #expect(counts.map { $0.2 == Int($0.3) && $0.2 > 0 } == true, "chunks written once")
-        #expect(counts?.5 == 1, "one ready event")
     }
 }

@@ -30,47 +30,47 @@ import TestSupport
     }
 
     @Test func aMessageBurstPastThePerIPLimitReachesNeitherTheModelNorTheDatabase() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let provider = CountingProvider()
-        try await ChatHarness.withKnowledge(database) { fixture in
-            try await ChatHarness.chat(database, ingestPort: fixture.ingestPort, provider: provider).test(.live) { chatClient in
-                let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
-                    $0.trustedProxies = 1
-                    $0.internalLookupTimeout = .seconds(20)
-                    $0.widgetRateLimitPerIP = RateLimit(limit: 4, period: .seconds(600))  // the session, then 3 messages
-                }
-                try await gateway.test(.router) { client in
-                    let ip = "198.51.100.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(6))"
-                    var headers: HTTPFields = [.origin: "https://shop.example.com", HTTPField.Name("X-Forwarded-For")!: ip,
-                                               .contentType: "application/json"]
-                    let session = try await client.execute(uri: "/widget/v1/widgets/\(fixture.widget)/sessions", method: .post,
-                                                           headers: headers) { response -> String in
-                        #expect(response.status == .created)
-                        let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                        return json?["token"] as? String ?? ""
+        try await withTestDatabase { database in
+            let provider = CountingProvider()
+            try await ChatHarness.withKnowledge(database) { fixture in
+                try await ChatHarness.chat(database, ingestPort: fixture.ingestPort, provider: provider).test(.live) { chatClient in
+                    let gateway = try await GatewayTests().gateway(upstreamPort: chatClient.port!) {
+                        $0.trustedProxies = 1
+                        $0.internalLookupTimeout = .seconds(20)
+                        $0.widgetRateLimitPerIP = RateLimit(limit: 4, period: .seconds(600))  // the session, then 3 messages
                     }
-                    headers[VisitorRoutes.sessionHeader] = session
-                    let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                        for index in 0..<20 {
-                            group.addTask { [headers] in
-                                try await client.execute(uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .post,
-                                                         headers: headers, body: ByteBuffer(string: #"{"message":"Can I return item \#(index)?"}"#)) {
-                                    $0.status
+                    try await gateway.test(.router) { client in
+                        let ip = "198.51.100.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(6))"
+                        var headers: HTTPFields = [.origin: "https://shop.example.com", HTTPField.Name("X-Forwarded-For")!: ip,
+                                                   .contentType: "application/json"]
+                        let session = try await client.execute(uri: "/widget/v1/widgets/\(fixture.widget)/sessions", method: .post,
+                                                               headers: headers) { response -> String in
+                            #expect(response.status == .created)
+                            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                            return json?["token"] as? String ?? ""
+                        }
+                        headers[VisitorRoutes.sessionHeader] = session
+                        let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                            for index in 0..<20 {
+                                group.addTask { [headers] in
+                                    try await client.execute(uri: "/widget/v1/widgets/\(fixture.widget)/messages", method: .post,
+                                                             headers: headers, body: ByteBuffer(string: #"{"message":"Can I return item \#(index)?"}"#)) {
+                                        $0.status
+                                    }
                                 }
                             }
+                            var all: [HTTPResponse.Status] = []
+                            for try await status in group { all.append(status) }
+                            return all
                         }
-                        var all: [HTTPResponse.Status] = []
-                        for try await status in group { all.append(status) }
-                        return all
+                        #expect(statuses.filter { $0 == .ok }.count == 3, "\(statuses)")
+                        #expect(statuses.filter { $0 == .tooManyRequests }.count == 17, "\(statuses)")
                     }
-                    #expect(statuses.filter { $0 == .ok }.count == 3, "\(statuses)")
-                    #expect(statuses.filter { $0 == .tooManyRequests }.count == 17, "\(statuses)")
                 }
+                #expect(provider.asked.withLockedValue { $0 } == 3, "only the allowed messages reached the model")
+                let stored = try await ChatHarness.scalar(database, "SELECT count(*)::int FROM chat.messages WHERE role = 'visitor'", as: Int.self)
+                #expect(stored == 3, "only the allowed messages were stored or metered")
             }
-            #expect(provider.asked.withLockedValue { $0 } == 3, "only the allowed messages reached the model")
-            let stored = try await ChatHarness.scalar(database, "SELECT count(*)::int FROM chat.messages WHERE role = 'visitor'", as: Int.self)
-            #expect(stored == 3, "only the allowed messages were stored or metered")
         }
     }
 }

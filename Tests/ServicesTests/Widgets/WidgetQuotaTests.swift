@@ -31,84 +31,84 @@ import TestSupport
     }
 
     @Test func allowListsAreValidatedAndNormalised() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        try await Self.chat(database).test(.router) { client in
-            let owner = UUID()
-            for bad in ["ftp://x.example.com", "https://example.com/path", "http://example.com", "*.com", "https://user@example.com", ""] {
-                let (status, body) = try await Self.create(client, owner: owner, domains: [bad])
-                #expect(status == .unprocessableContent, "\(bad)")
-                #expect(body.contains("allowed_domains[0]"), "\(body)")
+        try await withTestDatabase { database in
+            try await Self.chat(database).test(.router) { client in
+                let owner = UUID()
+                for bad in ["ftp://x.example.com", "https://example.com/path", "http://example.com", "*.com", "https://user@example.com", ""] {
+                    let (status, body) = try await Self.create(client, owner: owner, domains: [bad])
+                    #expect(status == .unprocessableContent, "\(bad)")
+                    #expect(body.contains("allowed_domains[0]"), "\(body)")
+                }
+                let (status, body) = try await Self.create(client, owner: owner, domains: ["Docs.Example.com", "https://*.example.org:443", "http://localhost:3000"])
+                #expect(status == .created, "\(body)")
+                #expect(body.contains(#"["https:\/\/docs.example.com","https:\/\/*.example.org","http:\/\/localhost:3000"]"#)
+                        || body.contains(#"["https://docs.example.com","https://*.example.org","http://localhost:3000"]"#), "\(body)")
             }
-            let (status, body) = try await Self.create(client, owner: owner, domains: ["Docs.Example.com", "https://*.example.org:443", "http://localhost:3000"])
-            #expect(status == .created, "\(body)")
-            #expect(body.contains(#"["https:\/\/docs.example.com","https:\/\/*.example.org","http:\/\/localhost:3000"]"#)
-                    || body.contains(#"["https://docs.example.com","https://*.example.org","http://localhost:3000"]"#), "\(body)")
         }
     }
 
     @Test func concurrentCreationsNeverExceedThePlansWidgetLimit() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let free = UUID(), paying = UUID()
-        try await database.withConnection(database.adminURL) { connection in
-            try await connection.query("""
-                INSERT INTO chat.tenant_entitlements (owner_id, plan, status, widgets, messages_per_month, knowledge_bytes, revision)
-                VALUES (\(paying), 'starter', 'active', 3, 2000, 50000000, 1)
-                """, logger: Logger(label: "test"))
-        }
-        try await Self.chat(database).test(.router) { client in
-            for (owner, limit) in [(free, 1), (paying, 3)] {
-                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                    for index in 0..<20 { group.addTask { try await Self.create(client, owner: owner, name: "W\(index)").0 } }
-                    var statuses: [HTTPResponse.Status] = []
-                    for try await status in group { statuses.append(status) }
-                    return statuses
-                }
-                #expect(statuses.filter { $0 == .created }.count == limit, "\(statuses)")
-                #expect(statuses.filter { $0 == .forbidden }.count == 20 - limit, "\(statuses)")
+        try await withTestDatabase { database in
+            let free = UUID(), paying = UUID()
+            try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("""
+                    INSERT INTO chat.tenant_entitlements (owner_id, plan, status, widgets, messages_per_month, knowledge_bytes, revision)
+                    VALUES (\(paying), 'starter', 'active', 3, 2000, 50000000, 1)
+                    """, logger: Logger(label: "test"))
             }
-            let (_, refusal) = try await Self.create(client, owner: free)
-            #expect(refusal.contains("quota-exceeded") && refusal.contains("1 widget"))
+            try await Self.chat(database).test(.router) { client in
+                for (owner, limit) in [(free, 1), (paying, 3)] {
+                    let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                        for index in 0..<20 { group.addTask { try await Self.create(client, owner: owner, name: "W\(index)").0 } }
+                        var statuses: [HTTPResponse.Status] = []
+                        for try await status in group { statuses.append(status) }
+                        return statuses
+                    }
+                    #expect(statuses.filter { $0 == .created }.count == limit, "\(statuses)")
+                    #expect(statuses.filter { $0 == .forbidden }.count == 20 - limit, "\(statuses)")
+                }
+                let (_, refusal) = try await Self.create(client, owner: free)
+                #expect(refusal.contains("quota-exceeded") && refusal.contains("1 widget"))
+            }
+            let counts = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query("""
+                    SELECT (SELECT count(*) FROM chat.widgets)::int, (SELECT count(*) FROM chat.widget_directory)::int,
+                           (SELECT count(*) FROM chat.outbox WHERE envelope::jsonb ->> 'type' = 'chat.widget.changed')::int
+                    """, logger: Logger(label: "test")).collect().first?.decode((Int, Int, Int).self)
+            }
+            #expect(counts?.0 == 4 && counts?.1 == 4 && counts?.2 == 4, "widgets, directory rows, events: \(String(describing: counts))")
         }
-        let counts = try await database.withConnection(database.adminURL) { connection in
-            try await connection.query("""
-                SELECT (SELECT count(*) FROM chat.widgets)::int, (SELECT count(*) FROM chat.widget_directory)::int,
-                       (SELECT count(*) FROM chat.outbox WHERE envelope::jsonb ->> 'type' = 'chat.widget.changed')::int
-                """, logger: Logger(label: "test")).collect().first?.decode((Int, Int, Int).self)
-        }
-        #expect(counts?.0 == 4 && counts?.1 == 4 && counts?.2 == 4, "widgets, directory rows, events: \(String(describing: counts))")
     }
 
     @Test func updatesAndDeletesAreAnnouncedAndScopedToTheOwner() async throws {
-        let database = try await TestDatabase.make()
-        defer { Task { await database.drop() } }
-        let owner = UUID(), stranger = UUID()
-        try await Self.chat(database).test(.router) { client in
-            let (_, body) = try await Self.create(client, owner: owner)
-            let id = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
-            var headers = try await gatewayHeaders(for: .chat, customer: stranger)
-            headers[.contentType] = "application/json"
-            try await client.execute(uri: "/v1/widgets/\(id)", method: .patch, headers: headers,
-                                     body: ByteBuffer(string: #"{"allowed_domains": ["https://evil.test"]}"#)) { response in
-                #expect(response.status == .notFound, "another customer's widget does not exist for them")
+        try await withTestDatabase { database in
+            let owner = UUID(), stranger = UUID()
+            try await Self.chat(database).test(.router) { client in
+                let (_, body) = try await Self.create(client, owner: owner)
+                let id = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
+                var headers = try await gatewayHeaders(for: .chat, customer: stranger)
+                headers[.contentType] = "application/json"
+                try await client.execute(uri: "/v1/widgets/\(id)", method: .patch, headers: headers,
+                                         body: ByteBuffer(string: #"{"allowed_domains": ["https://evil.test"]}"#)) { response in
+                    #expect(response.status == .notFound, "another customer's widget does not exist for them")
+                }
+                headers = try await gatewayHeaders(for: .chat, customer: owner)
+                headers[.contentType] = "application/json"
+                try await client.execute(uri: "/v1/widgets/\(id)", method: .patch, headers: headers,
+                                         body: ByteBuffer(string: #"{"allowed_domains": ["https://help.example.com"]}"#)) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).contains("help.example.com"))
+                }
+                try await client.execute(uri: "/v1/widgets/\(id)", method: .delete, headers: headers) { response in
+                    #expect(response.status == .noContent)
+                }
             }
-            headers = try await gatewayHeaders(for: .chat, customer: owner)
-            headers[.contentType] = "application/json"
-            try await client.execute(uri: "/v1/widgets/\(id)", method: .patch, headers: headers,
-                                     body: ByteBuffer(string: #"{"allowed_domains": ["https://help.example.com"]}"#)) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("help.example.com"))
+            let changes = try await database.withConnection(database.adminURL) { connection in
+                try await connection.query(
+                    "SELECT envelope::jsonb -> 'payload' ->> 'change' FROM chat.outbox ORDER BY seq", logger: Logger(label: "test")
+                ).collect().map { try $0.decode(String.self) }
             }
-            try await client.execute(uri: "/v1/widgets/\(id)", method: .delete, headers: headers) { response in
-                #expect(response.status == .noContent)
-            }
+            #expect(changes == ["created", "updated", "deleted"])
         }
-        let changes = try await database.withConnection(database.adminURL) { connection in
-            try await connection.query(
-                "SELECT envelope::jsonb -> 'payload' ->> 'change' FROM chat.outbox ORDER BY seq", logger: Logger(label: "test")
-            ).collect().map { try $0.decode(String.self) }
-        }
-        #expect(changes == ["created", "updated", "deleted"])
     }
 }
