@@ -10,8 +10,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBytes {
-            throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
-                          detail: "The request body is \(length) bytes; this route accepts at most \(maximumBytes).")
+            throw Problem.tooLarge("The request body is \(length) bytes; this route accepts at most \(maximumBytes).")
         }
         guard request.headers[.contentLength] == nil, request.headers[.transferEncoding] != nil else {
             return try await next(request, context)
@@ -22,8 +21,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
         do {
             buffer = try await request.collectBody(upTo: maximumBytes)
         } catch {
-            throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
-                          detail: "The request body is larger than the \(maximumBytes) bytes this route accepts.")
+            throw Problem.tooLarge("The request body is larger than the \(maximumBytes) bytes this route accepts.")
         }
         var head = request.head
         head.headerFields[.transferEncoding] = nil

@@ -16,78 +16,38 @@ import Platform
 /// After a failed lookup Billing is left alone for a few seconds, so an outage costs one timeout,
 /// not one per request.
 final class PlanContextCache: Sendable {
-    private struct Entry {
-        var context: PlanContext
-        var expires: ContinuousClock.Instant
-    }
-
-    private let entries = NIOLockedValueBox<[UUID: Entry]>([:])
-    /// After a failed lookup, Billing is not asked again until then: a Billing outage must not add
-    /// a connect timeout to every request.
-    private let retryAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
-    private let pause: Duration = .seconds(5)
-    private let httpClient: HTTPClient
-    private let issuer: InternalTokenIssuer
-    private let billing: URL
-    private let timeToLive: Duration
-    private let lookupTimeout: Duration
+    private let cache: LookupCache<UUID, PlanContext>
+    private let billing: ServiceClient
     private let logger: Logger
-    /// Upper bound on cached customers; beyond it the cache starts over (cheap, and never stale).
-    private let capacity = 100_000
 
     init(httpClient: HTTPClient, issuer: InternalTokenIssuer, billing: URL, timeToLive: Duration = .seconds(60),
          lookupTimeout: Duration = .seconds(2), logger: Logger) {
-        self.lookupTimeout = lookupTimeout
-        self.httpClient = httpClient
-        self.issuer = issuer
-        self.billing = billing
-        self.timeToLive = timeToLive
+        self.billing = ServiceClient(.billing, at: billing, http: httpClient, issuer: issuer, timeout: lookupTimeout)
+        self.cache = LookupCache(whenLookupFails: .answerNothing(pause: .seconds(5))) { _ in timeToLive }
         self.logger = logger
     }
 
     func context(for customer: UUID, requestID: String) async -> PlanContext? {
-        let now = ContinuousClock.now
-        if let entry = entries.withLockedValue({ $0[customer] }), entry.expires > now { return entry.context }
-        if let retry = retryAt.withLockedValue({ $0 }), retry > now { return nil }
-        guard let context = await fetch(customer, requestID: requestID) else {
-            retryAt.withLockedValue { $0 = ContinuousClock.now + pause }
-            return nil
-        }
-        entries.withLockedValue {
-            if $0.count >= capacity { $0.removeAll(keepingCapacity: true) }
-            $0[customer] = Entry(context: context, expires: now + timeToLive)
-        }
-        return context
+        try? await cache.value(for: customer) { try await fetch(customer, requestID: requestID) }
     }
 
-    func invalidate(_ customer: UUID) {
-        _ = entries.withLockedValue { $0.removeValue(forKey: customer) }
-    }
+    func invalidate(_ customer: UUID) { cache.invalidate(customer) }
 
-    func invalidateAll() {
-        entries.withLockedValue { $0.removeAll() }
-    }
+    func invalidateAll() { cache.invalidateAll() }
 
-    var count: Int { entries.withLockedValue { $0.count } }
+    var count: Int { cache.count }
 
-    private func fetch(_ customer: UUID, requestID: String) async -> PlanContext? {
-        var target = billing.absoluteString
-        while target.hasSuffix("/") { target.removeLast() }
-        var request = HTTPClientRequest(url: target + "/v1/billing/entitlements")
-        do {
-            let token = try await issuer.token(for: .billing, customerID: customer, requestID: requestID, plan: nil)
-            request.headers.add(name: InternalTokenVerifier.header, value: token)
-            request.headers.add(name: "X-Request-Id", value: requestID)
-            let response = try await httpClient.execute(request, timeout: .init(lookupTimeout))
-            let body = try await response.body.collect(upTo: 64 * 1024)
-            guard response.status == .ok else {
-                logger.warning("billing refused the plan lookup", metadata: ["status": "\(response.status.code)"])
-                return nil
+    private func fetch(_ customer: UUID, requestID: String) async throws -> PlanContext {
+        do throws(any Error) {
+            let reply = try await billing.get("/v1/billing/entitlements", customer: customer, requestID: requestID, maximumBytes: 64 * 1024)
+            guard reply.status == 200 else {
+                logger.warning("billing refused the plan lookup", metadata: ["status": "\(reply.status)"])
+                throw ServiceCallError(service: .billing, reason: "status \(reply.status)")
             }
-            return try JSONDecoder().decode(PlanContext.self, from: Data(buffer: body))
+            return try reply.decode(PlanContext.self)
         } catch {
             logger.warning("plan lookup failed; forwarding without plan context", metadata: ["error": "\(error)"])
-            return nil
+            throw error
         }
     }
 }

@@ -16,7 +16,7 @@ public struct RateLimit: Sendable, Equatable {
     }
 
     /// Milliseconds between requests at the sustained rate (GCRA's emission interval).
-    var intervalMilliseconds: Int64 { max(1, Int64(period.components.seconds * 1000 + period.components.attoseconds / 1_000_000_000_000_000) / Int64(limit)) }
+    var intervalMilliseconds: Int64 { max(1, period.milliseconds / Int64(limit)) }
     var toleranceMilliseconds: Int64 { intervalMilliseconds * Int64(limit) }
 }
 

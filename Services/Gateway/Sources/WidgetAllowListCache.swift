@@ -17,76 +17,57 @@ final class WidgetAllowListCache: Sendable {
         case unknownWidget
     }
 
-    private struct Entry {
-        var lookup: Lookup
-        var expires: ContinuousClock.Instant
-    }
-
-    private let entries = NIOLockedValueBox<[UUID: Entry]>([:])
-    private let httpClient: HTTPClient
-    private let issuer: InternalTokenIssuer
-    private let chat: URL
-    private let timeToLive: Duration
-    private let lookupTimeout: Duration
+    private let cache: LookupCache<UUID, Lookup>
+    private let chat: ServiceClient
     private let logger: Logger
 
     init(httpClient: HTTPClient, issuer: InternalTokenIssuer, chat: URL, timeToLive: Duration = .seconds(60),
          lookupTimeout: Duration = .seconds(2), logger: Logger) {
-        self.lookupTimeout = lookupTimeout
-        self.httpClient = httpClient
-        self.issuer = issuer
-        self.chat = chat
-        self.timeToLive = timeToLive
+        self.chat = ServiceClient(.chat, at: chat, http: httpClient, issuer: issuer, timeout: lookupTimeout)
+        // Unknown widgets are remembered for at most 10 seconds: long enough to absorb a flood.
+        self.cache = LookupCache(whenLookupFails: .fail) { $0 == .unknownWidget ? min(timeToLive, .seconds(10)) : timeToLive }
         self.logger = logger
     }
 
     func lookup(_ widget: UUID, requestID: String) async throws(Problem) -> Lookup {
-        let now = ContinuousClock.now
-        if let entry = entries.withLockedValue({ $0[widget] }), entry.expires > now { return entry.lookup }
-        let lookup = try await fetch(widget, requestID: requestID)
-        let lifetime = lookup == .unknownWidget ? min(timeToLive, .seconds(10)) : timeToLive
-        entries.withLockedValue {
-            if $0.count >= 100_000 { $0.removeAll(keepingCapacity: true) }
-            $0[widget] = Entry(lookup: lookup, expires: now + lifetime)
+        do {
+            return try await cache.value(for: widget) { try await fetch(widget, requestID: requestID) } ?? .unknownWidget
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Self.unavailable
         }
-        return lookup
     }
 
     /// What is cached for `widget`, without asking Chat (nil when nothing fresh is cached).
-    func cached(_ widget: UUID) -> Lookup? {
-        let now = ContinuousClock.now
-        return entries.withLockedValue { entries in entries[widget].flatMap { $0.expires > now ? $0.lookup : nil } }
+    func cached(_ widget: UUID) -> Lookup? { cache.cached(widget) }
+
+    func invalidate(_ widget: UUID) { cache.invalidate(widget) }
+
+    func invalidateAll() { cache.invalidateAll() }
+
+    private static var unavailable: Problem {
+        Problem.serviceUnavailable("The widget service is unavailable. Try again shortly.").with(header: "Retry-After", "1")
     }
 
-    func invalidate(_ widget: UUID) { _ = entries.withLockedValue { $0.removeValue(forKey: widget) } }
-
-    func invalidateAll() { entries.withLockedValue { $0.removeAll() } }
-
     private func fetch(_ widget: UUID, requestID: String) async throws(Problem) -> Lookup {
-        var target = chat.absoluteString
-        while target.hasSuffix("/") { target.removeLast() }
-        var request = HTTPClientRequest(url: target + "/internal/widgets/\(widget.uuidString.lowercased())/allow-list")
-        let response: HTTPClientResponse
-        let body: ByteBuffer
+        let reply: ServiceClient.Reply
         do {
-            let token = try await issuer.token(for: .chat, customerID: nil, requestID: requestID, plan: nil)
-            request.headers.add(name: InternalTokenVerifier.header, value: token)
-            request.headers.add(name: "X-Request-Id", value: requestID)
-            response = try await httpClient.execute(request, timeout: .init(lookupTimeout))
-            body = try await response.body.collect(upTo: 64 * 1024)
+            reply = try await chat.get("/internal/widgets/\(widget.uuidString.lowercased())/allow-list", customer: nil,
+                                       requestID: requestID, maximumBytes: 64 * 1024)
         } catch {
             logger.warning("widget allow-list lookup failed", metadata: ["widget": "\(widget)", "error": "\(error)"])
-            throw Problem.serviceUnavailable("The widget service is unavailable. Try again shortly.").with(header: "Retry-After", "1")
+            throw Self.unavailable
         }
-        if response.status == .notFound { return .unknownWidget }
+        if reply.status == 404 { return .unknownWidget }
         struct AllowList: Decodable {
             let allowedDomains: [String]
             let ownerID: UUID
             enum CodingKeys: String, CodingKey { case allowedDomains = "allowed_domains", ownerID = "owner_id" }
         }
-        guard response.status == .ok, let list = try? JSONDecoder().decode(AllowList.self, from: Data(buffer: body)) else {
-            logger.warning("widget allow-list lookup refused", metadata: ["widget": "\(widget)", "status": "\(response.status.code)"])
-            throw Problem.serviceUnavailable("The widget service is unavailable. Try again shortly.").with(header: "Retry-After", "1")
+        guard reply.status == 200, let list = try? reply.decode(AllowList.self) else {
+            logger.warning("widget allow-list lookup refused", metadata: ["widget": "\(widget)", "status": "\(reply.status)"])
+            throw Self.unavailable
         }
         return .allowed(list.allowedDomains.compactMap(AllowedOrigin.init), owner: list.ownerID)
     }

@@ -131,8 +131,7 @@ public struct DocumentRoutes: Sendable {
 
     private func upload(from request: Request, context: ContexoRequestContext) async throws -> Upload {
         let contentType = request.headers[.contentType] ?? ""
-        let tooLarge = Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
-                               detail: "A document may be at most \(maximumDocumentBytes) bytes.")
+        let tooLarge = Problem.tooLarge("A document may be at most \(maximumDocumentBytes) bytes.")
         if let boundary = MultipartForm.boundary(of: contentType) {
             let buffer: ByteBuffer
             do { buffer = try await request.body.collect(upTo: maximumDocumentBytes + 64 * 1024) } catch { throw tooLarge }

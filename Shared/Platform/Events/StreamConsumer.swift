@@ -79,8 +79,7 @@ public final class StreamConsumer: Service, Sendable {
         var drainingOwnPending = true
         var claimCursor = "0-0"
         var lastClaim = ContinuousClock.now
-        let blockMilliseconds = String(configuration.block.components.seconds * 1000
-                                       + configuration.block.components.attoseconds / 1_000_000_000_000_000)
+        let blockMilliseconds = String(configuration.block.milliseconds)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if !groupReady {
@@ -130,8 +129,7 @@ public final class StreamConsumer: Service, Sendable {
 
     /// Takes over entries idle longer than `claimIdle` (a crashed or stuck replica's), then processes them.
     private func claimStale(from cursor: String) async throws -> String {
-        let idle = String(configuration.claimIdle.components.seconds * 1000
-                          + configuration.claimIdle.components.attoseconds / 1_000_000_000_000_000)
+        let idle = String(configuration.claimIdle.milliseconds)
         let result = try AutoClaimResult(try await redis.send([
             "XAUTOCLAIM", stream, group, configuration.consumer, idle, cursor, "COUNT", String(configuration.batchSize)]))
         for id in result.deleted {

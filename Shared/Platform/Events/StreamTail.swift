@@ -33,7 +33,7 @@ public final class StreamTail: Service, Sendable {
 
     public func run() async throws {
         let reader = redis.makeDedicatedConnection(commandTimeout: block + .seconds(5))
-        let blockMilliseconds = String(block.components.seconds * 1000 + block.components.attoseconds / 1_000_000_000_000_000)
+        let blockMilliseconds = String(block.milliseconds)
         var cursor: String?
         var backoff = Backoff()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

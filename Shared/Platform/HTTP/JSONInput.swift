@@ -22,8 +22,7 @@ public enum JSONInput {
         do {
             buffer = try await request.body.collect(upTo: maximumBytes)
         } catch {
-            throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
-                          detail: "The body may be at most \(maximumBytes) bytes.")
+            throw Problem.tooLarge("The body may be at most \(maximumBytes) bytes.")
         }
         return try decode(type, from: Data(buffer: buffer))
     }

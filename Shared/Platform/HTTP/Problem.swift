@@ -75,6 +75,12 @@ extension Problem {
         Problem(status: .badRequest, slug: "bad-request", title: "Bad Request", detail: detail)
     }
 
+    /// 413 `too-large`: a body, document or message over its limit.
+    public static func tooLarge(_ detail: String, fields: [String] = []) -> Problem {
+        Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large", detail: detail,
+                extensions: fields.isEmpty ? nil : ["fields": fields])
+    }
+
     public static func unprocessable(_ detail: String, fields: [String] = []) -> Problem {
         Problem(status: .unprocessableContent, slug: "validation", title: "Invalid Request", detail: detail,
                 extensions: fields.isEmpty ? nil : ["fields": fields])

@@ -45,8 +45,7 @@ public struct ProblemMiddleware: RouterMiddleware {
             return Problem(status: status, slug: "method-not-allowed", title: "Method Not Allowed",
                            detail: message ?? "This route does not accept that method.")
         case .contentTooLarge:
-            return Problem(status: status, slug: "too-large", title: "Content Too Large",
-                           detail: message ?? "The request body is larger than this route accepts.")
+            return .tooLarge(message ?? "The request body is larger than this route accepts.")
         case .badRequest:
             return .badRequest(message ?? "The request could not be read.")
         default:

@@ -40,8 +40,7 @@ struct WebhookRoutes: Sendable {
             buffer = try await request.body.collect(upTo: maximumBodyBytes)
         } catch {
             count("too_large")
-            throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
-                          detail: "A webhook body may be at most \(maximumBodyBytes) bytes.")
+            throw Problem.tooLarge("A webhook body may be at most \(maximumBodyBytes) bytes.")
         }
         let body = Data(buffer: buffer)
         guard signature.isValid(request.headers[.init("X-Signature")!], body: body) else {

@@ -10,17 +10,10 @@ import Platform
 /// internal token it mints for the widget's owner (audience `ingest`), so Ingest searches inside
 /// that tenant's rows only.
 public struct KnowledgeClient: Sendable {
-    let baseURL: String
-    let client: HTTPClient
-    let issuer: InternalTokenIssuer
-    var timeout: TimeAmount = .seconds(5)
+    let ingest: ServiceClient
 
     public init(baseURL: URL, client: HTTPClient, issuer: InternalTokenIssuer) {
-        var base = baseURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
-        self.client = client
-        self.issuer = issuer
+        ingest = ServiceClient(.ingest, at: baseURL, http: client, issuer: issuer, timeout: .seconds(5))
     }
 
     /// Why retrieval failed.
@@ -43,20 +36,15 @@ public struct KnowledgeClient: Sendable {
 
     private func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as: Answer.Type, owner: UUID,
                                                           requestID: String, what: String) async throws -> Answer {
-        var request = HTTPClientRequest(url: "\(baseURL)\(path)")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Request-Id", value: requestID)
-        request.headers.add(name: InternalTokenVerifier.header,
-                            value: try await issuer.token(for: .ingest, customerID: owner, requestID: requestID, plan: nil))
-        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+        let reply: ServiceClient.Reply
         do {
-            let response = try await client.execute(request, timeout: timeout)
-            let data = try await response.body.collect(upTo: 16 << 20)
-            guard response.status == .ok else { throw Unavailable(description: "\(what) answered \(response.status.code)") }
-            return try JSONDecoder().decode(Answer.self, from: Data(buffer: data))
-        } catch let error as Unavailable {
-            throw error
+            reply = try await ingest.post(path, json: body, customer: owner, requestID: requestID, maximumBytes: 16 << 20)
+        } catch {
+            throw Unavailable(description: "\(what) failed: \(error.reason)")
+        }
+        guard reply.status == 200 else { throw Unavailable(description: "\(what) answered \(reply.status)") }
+        do {
+            return try reply.decode(Answer.self)
         } catch {
             throw Unavailable(description: "\(what) failed: \(error)")
         }

@@ -89,9 +89,8 @@ public struct VisitorRoutes: Sendable {
             let text = input.message.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw Problem.unprocessable("message must not be empty.", fields: ["message"]) }
             guard text.storedLength <= configuration.maximumMessageCharacters else {
-                throw Problem(status: .contentTooLarge, slug: "too-large", title: "Content Too Large",
-                              detail: "A message may be at most \(configuration.maximumMessageCharacters) characters.",
-                              extensions: ["fields": ["message"]])
+                throw Problem.tooLarge("A message may be at most \(configuration.maximumMessageCharacters) characters.",
+                                       fields: ["message"])
             }
             let question = try await store.recordQuestion(widget, session: token.sessionID, text: text)
             let events = answers.answer(widget, session: token.sessionID, question: question, text: text,

@@ -60,32 +60,19 @@ public struct WidgetDirectory: Sendable {
 /// Asks Chat whether a widget is a customer's: `GET /v1/widgets/{id}` with an internal token Ingest
 /// mints for that customer (audience `chat`), which Chat answers from inside that tenant's rows.
 public struct ChatWidgetLookup: Sendable {
-    let baseURL: String
-    let client: HTTPClient
-    let issuer: InternalTokenIssuer
-    let timeout: Duration
+    let chat: ServiceClient
     let logger: Logger
 
     public init(baseURL: URL, client: HTTPClient, issuer: InternalTokenIssuer, timeout: Duration = .seconds(5), logger: Logger) {
-        var base = baseURL.absoluteString
-        while base.hasSuffix("/") { base.removeLast() }
-        self.baseURL = base
-        self.client = client
-        self.issuer = issuer
-        self.timeout = timeout
+        chat = ServiceClient(.chat, at: baseURL, http: client, issuer: issuer, timeout: timeout)
         self.logger = logger
     }
 
     func owns(_ owner: UUID, _ widget: UUID, requestID: String) async throws(Problem) -> Bool {
-        var request = HTTPClientRequest(url: "\(baseURL)/v1/widgets/\(widget.uuidString.lowercased())")
-        request.headers.add(name: "X-Request-Id", value: requestID)
         let status: UInt
         do {
-            request.headers.add(name: InternalTokenVerifier.header,
-                                value: try await issuer.token(for: .chat, customerID: owner, requestID: requestID, plan: nil))
-            let response = try await client.execute(request, timeout: .init(timeout))
-            _ = try await response.body.collect(upTo: 256 * 1024)
-            status = response.status.code
+            status = try await chat.get("/v1/widgets/\(widget.uuidString.lowercased())", customer: owner, requestID: requestID,
+                                        maximumBytes: 256 * 1024).status
         } catch {
             logger.warning("widget lookup in chat failed", metadata: ["widget": "\(widget)", "error": "\(error)"])
             throw Problem.serviceUnavailable("The widget service is unavailable. Try again shortly.").with(header: "Retry-After", "1")
