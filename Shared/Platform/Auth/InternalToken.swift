@@ -3,9 +3,11 @@ import Crypto
 import Foundation
 import JWTKit
 
-/// The claims of the short-lived token the gateway signs for each request it forwards (HS256 with
-/// `CONTEXO_INTERNAL_TOKEN_SECRET`). Services trust a request only through it (S1.2): their
-/// internal ports are worthless without the gateway's secret.
+/// The claims of the short-lived internal token (HS256 with `CONTEXO_INTERNAL_TOKEN_SECRET`): the
+/// gateway signs one for each request it forwards, and a service signs one when it calls another
+/// on a request's behalf (Chat asking Ingest to search, Ingest asking Chat who owns a widget).
+/// Services trust a request only through it (S1.2): their internal ports are worthless without
+/// the shared secret. The issuer claim stays `contexo-gateway` for every signer.
 public struct InternalTokenClaims: JWTPayload, Equatable {
     public static let issuer = "contexo-gateway"
 
@@ -16,7 +18,7 @@ public struct InternalTokenClaims: JWTPayload, Equatable {
     public var exp: ExpirationClaim
     /// The authenticated customer (tenant) id, absent for anonymous traffic (widget visitors, webhooks).
     public var sub: SubjectClaim?
-    /// The gateway's request id.
+    /// The request id of the request that caused the call (the gateway's, passed along).
     public var rid: String
     /// The customer's plan and quota context.
     public var plan: PlanContext?
@@ -133,8 +135,8 @@ public struct InternalTokenVerifier: Sendable {
         else {
             throw .unauthorized("The internal token has expired.")
         }
-        // The gateway mints tokens for one request: one that claims to live longer was not minted
-        // by it, or leaked from a misconfigured issuer, and would stay useful for too long.
+        // Tokens are minted for one request: one that claims to live longer was not minted by an
+        // issuer of ours, or leaked from a misconfigured one, and would stay useful for too long.
         guard claims.exp.value.timeIntervalSince(claims.iat.value) <= InternalTokenIssuer.lifetime + Self.clockSkew else {
             throw .unauthorized("The internal token lives longer than \(Int(InternalTokenIssuer.lifetime)) seconds.")
         }
