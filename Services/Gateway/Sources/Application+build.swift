@@ -57,6 +57,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         }
     }
     let limiter = RateLimiter(redis: limiterRedis, addressSecret: configuration.service.internalTokenSecret, logger: logger)
+    // Who is asking: the peer, or the client a trusted proxy names (one rule for every limit and for Chat).
+    let clientAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     routing.router.middlewares.add(DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .decorate))
 
     // The visitor surface: per-IP limit, the widget's own CORS allow-list, per-widget limit, then Chat.
@@ -69,8 +71,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     }
     routing.router.middlewares.add(WidgetSurfaceMiddleware(
         allowLists: allowLists, limiter: limiter, perIP: configuration.widgetRateLimitPerIP,
-        perWidget: configuration.widgetRateLimitPerWidget,
-        clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+        perWidget: configuration.widgetRateLimitPerWidget, clientAddress: clientAddress))
     try PublicFileRoute.widgetScript(file: configuration.widgetScriptFile).register(on: routing.router)
     try PublicFileRoute.openAPI(file: configuration.openAPIFile).register(on: routing.router)
     try DashboardConfigRoute(signIn: configuration.signIn, environment: configuration.service.environment)
@@ -78,7 +79,6 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     try DashboardFiles(directory: configuration.dashboardDirectory, signIn: configuration.signIn,
                        environment: configuration.service.environment)
         .register(on: routing.router)
-    let visitorAddress = ClientAddress(trustedProxies: configuration.trustedProxies)
     let widgetSurface = routing.router.group("/widget/v1")
         .add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
     for path in [RouterPath("widgets/{id}"), RouterPath("widgets/{id}/**")] {
@@ -87,7 +87,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
                 // Chat stores the visitor's IP only as a keyed hash (S5.2); it learns it from here.
                 // The ticket names the widget's owner, whom WidgetSurfaceMiddleware looked up.
                 try await proxy.forward(request, context: context, to: .chat, customer: nil, tenant: context.widgetOwner,
-                                        clientIP: visitorAddress.ip(of: request, context: context))
+                                        clientIP: clientAddress.ip(of: request, context: context))
             }
         }
         // Preflights are answered by WidgetSurfaceMiddleware; the route only has to exist.
@@ -96,7 +96,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
 
     let dashboard = routing.router.group("/v1")
         .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "api",
-                                             clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+                                             clientAddress: clientAddress))
         .add(middleware: DashboardCORSMiddleware(allowedOrigins: configuration.dashboardOrigins, role: .enforce))
         .add(middleware: CustomerAuthMiddleware(verifier: verifier, revocations: revocations))
     let accountGroup = dashboard.group().add(middleware: BodyLimitMiddleware(maximumBytes: configuration.maximumJSONBodyBytes))
@@ -114,7 +114,7 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     // still apply.
     let webhooks = routing.router.group("/webhooks")
         .add(middleware: RateLimitMiddleware(limiter: limiter, rate: configuration.rateLimitPerIP, scope: "webhooks",
-                                             clientAddress: ClientAddress(trustedProxies: configuration.trustedProxies)))
+                                             clientAddress: clientAddress))
         .add(middleware: BodyLimitMiddleware(maximumBytes: GatewayRoutes.maximumWebhookBytes))
     webhooks.post("lemonsqueezy") { request, context in
         try await proxy.forward(request, context: context, to: .billing, customer: nil)
