@@ -648,15 +648,17 @@ stack_pg_create_database() {
     stack_psql -q -c "CREATE DATABASE $name" >/dev/null || stack_die "could not create database $name"
 }
 
-# stack_migrate BIN PG_PORT DATABASE ADMIN_PASSWORD ROLE_PASSWORD: run contexo-migrate on DATABASE,
-# giving the service roles ROLE_PASSWORD.
+# stack_migrate BIN PG_PORT DATABASE ADMIN_PASSWORD ROLE_PASSWORD [INGEST_PASSWORD BILLING_PASSWORD]:
+# run contexo-migrate on DATABASE with the tenant ticket keys (STACK_TENANT_TICKET_KEYS, made when
+# unset), giving Chat's role ROLE_PASSWORD and Ingest's and Billing's theirs (ROLE_PASSWORD too
+# when not given: the tests and benchmarks use one). scripts/dev and scripts/test both migrate here.
 stack_migrate() {
-    local bin=$1 base=127.0.0.1:$2/$3 admin_pw=$4 role_pw=$5
+    local bin=$1 base=127.0.0.1:$2/$3 admin_pw=$4 chat_pw=$5 ingest_pw=${6:-$5} billing_pw=${7:-$5}
     stack_ticket_keys
     CONTEXO_TENANT_TICKET_KEYS=$STACK_TENANT_TICKET_KEYS CONTEXO_ADMIN_DATABASE_URL="postgres://postgres:$admin_pw@$base" \
-        CONTEXO_CHAT_DATABASE_URL="postgres://contexo_chat:$role_pw@$base" \
-        CONTEXO_INGEST_DATABASE_URL="postgres://contexo_ingest:$role_pw@$base" \
-        CONTEXO_BILLING_DATABASE_URL="postgres://contexo_billing:$role_pw@$base" \
+        CONTEXO_CHAT_DATABASE_URL="postgres://contexo_chat:$chat_pw@$base" \
+        CONTEXO_INGEST_DATABASE_URL="postgres://contexo_ingest:$ingest_pw@$base" \
+        CONTEXO_BILLING_DATABASE_URL="postgres://contexo_billing:$billing_pw@$base" \
         CONTEXO_MIGRATIONS_DIR="$REPO/Services" \
         "$bin/contexo-migrate" </dev/null ||
         stack_die "contexo-migrate failed on $3; see its output above"
