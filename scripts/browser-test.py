@@ -13,8 +13,9 @@ http://127.0.0.1:<denied-port> (an origin it does not), then checks:
   d. other origin: the widget says it is not available, input disabled   -> not-allowed.png
   e. themed: the customer sets a dark, left-side, German appearance with suggested questions
      through the API; the widget shows it, a suggested question is asked, its answer gets a 👎 with
-     a comment, and the customer sees it -> themed-dark.png, themed-dark-answer.png (the appearance
-     is put back afterwards)
+     a comment, the visitor asks for a person (email, consent) and the customer sees both ->
+     themed-dark.png, themed-dark-answer.png, themed-dark-handoff.png (the appearance is put back
+     afterwards)
 
 Usage:
   scripts/browser-test.py --gateway http://127.0.0.1:8080 --widget-id ID --allowed-port 8090
@@ -395,10 +396,10 @@ def scenario_denied(browser, url):
 DARK_APPEARANCE = {
     "accent_color": "#0f766e", "theme": "dark", "position": "left", "title": "Acme Hilfe", "avatar_initials": "AO",
     "suggested_questions": ["Wie lange habe ich Zeit für eine Rücksendung?", "Wie lange dauert der Versand?"],
-    "language": "de",
+    "language": "de", "handoff": True,
 }
 DEFAULT_APPEARANCE = {"accent_color": "#1d4ed8", "theme": "light", "position": "right", "title": "",
-                      "avatar_initials": "", "suggested_questions": [], "language": "auto"}
+                      "avatar_initials": "", "suggested_questions": [], "language": "auto", "handoff": False}
 
 
 def gateway_call(gateway, method, path, body, token=None):
@@ -464,6 +465,26 @@ def scenario_themed(browser, gateway, widget_id, customer_id, url):
         browser.wait("the thanks", lambda: browser.js(
             "return (all('[data-role=assistant]').pop().querySelector('.k span') || {}).textContent === 'Danke für Ihr Feedback.';"))
         browser.screenshot("themed-dark-answer.png")
+        # Then the visitor asks for a person, in German, with consent; the customer gets the request.
+        browser.part(".hb").click()
+        browser.wait("the handoff form", lambda: browser.js("return !!q('.ho input[type=email]');"))
+        labels = browser.js("return all('.ho label').map((l) => l.textContent);")
+        if labels[0] != "Ihre E-Mail-Adresse":
+            raise Failure(f"the handoff form should speak German: {labels!r}")
+        browser.part(".ho button").click()  # no address yet: refused in the page
+        browser.wait("the address to be asked for", lambda: browser.js(
+            "return q('.ho [role=alert]').textContent === 'Bitte geben Sie eine gültige E-Mail-Adresse ein.';"))
+        browser.part(".ho input[type=email]").send_keys("besucher@example.org")
+        browser.part(".ho textarea").send_keys("Bitte rufen Sie mich nicht an.")
+        browser.part(".ho input[type=checkbox]").click()
+        browser.part(".ho button").click()
+        browser.wait("the request to be sent", lambda: browser.js(
+            "return !q('.ho') && all('.m[role=status]').some((m) => m.textContent.startsWith('Gesendet.'));"))
+        browser.screenshot("themed-dark-handoff.png")
+        requests = gateway_call(gateway, "GET", f"/v1/widgets/{widget_id}/handoffs", None, token).get("requests") or [{}]
+        if requests[0].get("email") != "besucher@example.org" or requests[0].get("language") != "de" \
+                or not requests[0].get("consent", "").startswith("Ich bin einverstanden"):
+            raise Failure(f"the customer should see the request with the German consent: {requests[0]!r}")
         summary = gateway_call(gateway, "GET", f"/v1/widgets/{widget_id}/feedback", None, token)
         newest = (summary.get("entries") or [{}])[0]
         if newest.get("vote") != "down" or newest.get("comment") != "Die Rückgabefrist fehlt." \

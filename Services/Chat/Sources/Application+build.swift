@@ -21,14 +21,16 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
                                      logger: logger)
     logger.notice("answers", metadata: ["provider": "\(answerer.name)"])
     let feedback = FeedbackStore(client: postgres, logger: logger)
-    VisitorRoutes(store: store, feedback: feedback,
+    let handoffs = HandoffStore(client: postgres, logger: logger)
+    VisitorRoutes(store: store, feedback: feedback, handoffs: handoffs,
                   answers: AnswerService(store: store, knowledge: knowledge, provider: answerer, logger: logger),
                   configuration: configuration.visitors)
         .register(on: routing.businessRoutes)
     let usage = ChatUsageStore(client: postgres, freeMessageAllowance: configuration.freeMessageAllowance,
                                freeWidgetLimit: configuration.freeWidgetLimit, logger: logger)
     ConversationRoutes(store: store, history: ConversationHistory(client: postgres, logger: logger), feedback: feedback,
-                       insight: InsightStore(client: postgres, knowledge: knowledge, logger: logger), usage: usage)
+                       insight: InsightStore(client: postgres, knowledge: knowledge, logger: logger), handoffs: handoffs,
+                       usage: usage)
         .register(on: routing.businessRoutes)
     ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     ChatAccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)

@@ -12,6 +12,7 @@ struct ConversationRoutes: Sendable {
     let history: ConversationHistory
     let feedback: FeedbackStore
     let insight: InsightStore
+    let handoffs: HandoffStore
     let usage: ChatUsageStore
 
     /// One visitor session in a list.
@@ -137,6 +138,10 @@ struct ConversationRoutes: Sendable {
             }
             return try await insight.insight(owner: customer.id, widget: try WidgetRoutes.widgetID(context), days: days,
                                              requestID: context.requestID)
+        }
+        group.get("/v1/widgets/{id}/handoffs") { _, context -> HandoffList in
+            let customer = try context.requireCustomer()
+            return try await handoffs.list(owner: customer.id, widget: try WidgetRoutes.widgetID(context))
         }
         group.get("/v1/widgets/{id}/unanswered") { _, context -> UnansweredList in
             let customer = try context.requireCustomer()

@@ -22,11 +22,13 @@ public struct WidgetAppearance: Codable, Equatable, Sendable {
     public var suggestedQuestions: [String] = []
     /// The language of the widget's fixed texts: `auto` (the visitor's browser) or a code.
     public var language = "auto"
+    /// Whether visitors are offered to talk to a person (they leave an email address); off by default.
+    public var handoff = false
 
     public static let languages = ["auto", "en", "de", "fr", "es", "it", "nl", "pt"]
 
     enum CodingKeys: String, CodingKey {
-        case theme, position, title, language
+        case theme, position, title, language, handoff
         case accentColor = "accent_color"
         case avatarInitials = "avatar_initials"
         case suggestedQuestions = "suggested_questions"
@@ -45,6 +47,7 @@ public struct WidgetAppearance: Codable, Equatable, Sendable {
         avatarInitials = try container.decodeIfPresent(String.self, forKey: .avatarInitials) ?? defaults.avatarInitials
         suggestedQuestions = try container.decodeIfPresent([String].self, forKey: .suggestedQuestions) ?? defaults.suggestedQuestions
         language = try container.decodeIfPresent(String.self, forKey: .language) ?? defaults.language
+        handoff = try container.decodeIfPresent(Bool.self, forKey: .handoff) ?? defaults.handoff
     }
 
     /// The stored form, read leniently: a value that no longer validates falls back to the default.
@@ -66,9 +69,10 @@ struct AppearanceChange: Decodable, Equatable, Sendable {
     var avatarInitials: String?
     var suggestedQuestions: [String]?
     var language: String?
+    var handoff: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case theme, position, title, language
+        case theme, position, title, language, handoff
         case accentColor = "accent_color"
         case avatarInitials = "avatar_initials"
         case suggestedQuestions = "suggested_questions"
@@ -122,6 +126,7 @@ struct AppearanceChange: Decodable, Equatable, Sendable {
             }
             result.language = language
         }
+        if let handoff { result.handoff = handoff }
         return result
     }
 }

@@ -38,6 +38,9 @@ h2{flex:1;margin:0;font-size:16px}.x{border:0;background:none;color:var(--on);fo
 .c{margin:6px 0 0;padding:0;list-style:none;font-size:13px;white-space:normal}.c span{color:var(--mu)}
 .k{display:flex;gap:4px;margin-top:6px;flex-wrap:wrap;white-space:normal}.k button{border:1px solid var(--bd);border-radius:8px;background:none;cursor:pointer;padding:3px 6px;line-height:0}.k svg{width:16px;height:16px;fill:currentColor}
 .k [aria-pressed=true]{border-color:var(--a);background:var(--a);color:var(--on)}.k input{flex:1;min-width:8em;border:1px solid var(--in);border-radius:6px;padding:2px 6px;background:var(--bg);color:inherit;font:inherit;font-size:13px}.k span{font-size:13px;color:var(--mu)}
+.hb{margin:0 12px 6px;align-self:flex-start;border:1px solid var(--a);border-radius:14px;padding:3px 11px;background:none;cursor:pointer}.hb[hidden]{display:none}
+.ho{display:flex;flex-direction:column;gap:6px;padding:8px 11px;border:1px solid var(--bd);border-radius:12px;white-space:normal}.ho input[type=email],.ho textarea{border:1px solid var(--in);border-radius:6px;padding:5px 7px;background:var(--bg);color:inherit;font:inherit}
+.ho label{font-size:13px}.ho button{align-self:flex-start;border:0;border-radius:8px;padding:5px 12px;background:var(--a);color:var(--on);font-weight:600;cursor:pointer}
 .f{display:flex;gap:8px;padding:10px;border-top:1px solid var(--bd)}
 textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:1px solid var(--in);border-radius:8px;background:var(--bg)}
 .f button{border:0;border-radius:8px;padding:0 14px;background:var(--a);color:var(--on);font-weight:600;cursor:pointer}
@@ -52,12 +55,12 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
 <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg></button>
 <section class="p" id="p" role="dialog" aria-modal="false" aria-labelledby="t" hidden>
 <div class="h"><span class="av" aria-hidden="true"></span><h2 id="t"></h2><button class="x" type="button">\u00d7</button></div>
-<div class="g" role="log" aria-live="polite"></div><p class="n" role="status"></p>
+<div class="g" role="log" aria-live="polite"></div><p class="n" role="status"></p><button class="hb" type="button" hidden></button>
 <form class="f"><label class="v" for="q"></label><textarea id="q" rows="1" maxlength="2000"></textarea>
 <button type="submit"></button></form></section></div>`;
   const $ = (s) => root.querySelector(s);
-  const [frame, launcher, panel, title, log, note, form, input, sendButton, closer, avatar, label] =
-    ['.w', '.l', '.p', '#t', '.g', '.n', '.f', '#q', '.f button', '.x', '.av', 'label'].map($);
+  const [frame, launcher, panel, title, log, note, form, input, sendButton, closer, avatar, label, talk] =
+    ['.w', '.l', '.p', '#t', '.g', '.n', '.f', '#q', '.f button', '.x', '.av', 'label', '.hb'].map($);
   if (root.adoptedStyleSheets && CSSStyleSheet.prototype.replaceSync) {  // not blocked by a page's style-src CSP
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS_TEXT);
@@ -66,17 +69,18 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
 
   // The fixed texts, per language: ask, your question, send, close, chat with, not available, could
   // not load, unreachable, retry, limit, too many (wait …), a moment, seconds, too long, cut off,
-  // not completed, source, page, helpful, not helpful, what was missing, thanks.
+  // not completed, source, page, helpful, not helpful, what was missing, thanks; and the handoff's:
+  // talk to a person, email, note, consent, send request, sent, invalid email.
   const TEXTS = {
-    en: ['Ask a question', 'Your question', 'Send', 'Close chat', 'Chat with', 'This assistant is not available on this site.', 'The assistant could not load. Close and reopen to try again.', 'Could not reach the assistant. Check your connection and try again.', 'Something went wrong. Please try again.', 'The assistant has reached its limit for now.', 'Too many messages, wait', 'a moment', 'seconds', 'That message is too long.', 'The answer was cut off. Please try again.', 'This answer could not be completed.', 'Source', 'page', 'Helpful', 'Not helpful', 'What was missing? (optional)', 'Thanks for your feedback.'],
-    de: ['Stellen Sie eine Frage', 'Ihre Frage', 'Senden', 'Chat schließen', 'Chat mit', 'Dieser Assistent ist auf dieser Website nicht verfügbar.', 'Der Assistent konnte nicht laden. Schließen und erneut öffnen.', 'Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.', 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', 'Der Assistent hat sein Limit vorerst erreicht.', 'Zu viele Nachrichten, warten Sie', 'einen Moment', 'Sekunden', 'Diese Nachricht ist zu lang.', 'Die Antwort wurde abgebrochen. Bitte versuchen Sie es erneut.', 'Diese Antwort konnte nicht fertiggestellt werden.', 'Quelle', 'Seite', 'Hilfreich', 'Nicht hilfreich', 'Was hat gefehlt? (optional)', 'Danke für Ihr Feedback.'],
-    fr: ['Posez une question', 'Votre question', 'Envoyer', 'Fermer le chat', 'Discuter avec', "Cet assistant n'est pas disponible sur ce site.", "L'assistant n'a pas pu se charger. Fermez et rouvrez pour réessayer.", "Impossible de joindre l'assistant. Vérifiez votre connexion et réessayez.", "Une erreur s'est produite. Veuillez réessayer.", "L'assistant a atteint sa limite pour le moment.", 'Trop de messages, attendez', 'un instant', 'secondes', 'Ce message est trop long.', 'La réponse a été interrompue. Veuillez réessayer.', "Cette réponse n'a pas pu être terminée.", 'Source', 'page', 'Utile', 'Pas utile', "Qu'est-ce qui manquait ? (facultatif)", 'Merci pour votre avis.'],
-    es: ['Haga una pregunta', 'Su pregunta', 'Enviar', 'Cerrar el chat', 'Chatear con', 'Este asistente no está disponible en este sitio.', 'El asistente no pudo cargarse. Cierre y vuelva a abrir para intentarlo.', 'No se pudo contactar con el asistente. Compruebe su conexión e inténtelo de nuevo.', 'Algo salió mal. Inténtelo de nuevo.', 'El asistente ha alcanzado su límite por ahora.', 'Demasiados mensajes, espere', 'un momento', 'segundos', 'Ese mensaje es demasiado largo.', 'La respuesta se cortó. Inténtelo de nuevo.', 'No se pudo completar esta respuesta.', 'Fuente', 'página', 'Útil', 'No es útil', '¿Qué faltó? (opcional)', 'Gracias por su opinión.'],
-    it: ['Fai una domanda', 'La tua domanda', 'Invia', 'Chiudi la chat', 'Chatta con', 'Questo assistente non è disponibile su questo sito.', "L'assistente non si è caricato. Chiudi e riapri per riprovare.", "Impossibile raggiungere l'assistente. Controlla la connessione e riprova.", 'Qualcosa è andato storto. Riprova.', "L'assistente ha raggiunto il suo limite per ora.", 'Troppi messaggi, attendi', 'un momento', 'secondi', 'Il messaggio è troppo lungo.', 'La risposta è stata interrotta. Riprova.', 'Impossibile completare questa risposta.', 'Fonte', 'pagina', 'Utile', 'Non utile', 'Cosa mancava? (facoltativo)', 'Grazie per il feedback.'],
-    nl: ['Stel een vraag', 'Uw vraag', 'Verzenden', 'Chat sluiten', 'Chat met', 'Deze assistent is niet beschikbaar op deze site.', 'De assistent kon niet laden. Sluit en open opnieuw.', 'De assistent is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.', 'Er ging iets mis. Probeer het opnieuw.', 'De assistent heeft voorlopig zijn limiet bereikt.', 'Te veel berichten, wacht', 'even', 'seconden', 'Dat bericht is te lang.', 'Het antwoord werd afgebroken. Probeer het opnieuw.', 'Dit antwoord kon niet worden voltooid.', 'Bron', 'pagina', 'Nuttig', 'Niet nuttig', 'Wat ontbrak er? (optioneel)', 'Bedankt voor uw feedback.'],
-    pt: ['Faça uma pergunta', 'A sua pergunta', 'Enviar', 'Fechar o chat', 'Conversar com', 'Este assistente não está disponível neste site.', 'O assistente não carregou. Feche e abra de novo para tentar.', 'Não foi possível contactar o assistente. Verifique a ligação e tente de novo.', 'Algo correu mal. Tente de novo.', 'O assistente atingiu o seu limite por agora.', 'Demasiadas mensagens, aguarde', 'um momento', 'segundos', 'Essa mensagem é demasiado longa.', 'A resposta foi interrompida. Tente de novo.', 'Não foi possível concluir esta resposta.', 'Fonte', 'página', 'Útil', 'Não é útil', 'O que faltou? (opcional)', 'Obrigado pelo seu feedback.'],
+    en: ['Ask a question', 'Your question', 'Send', 'Close chat', 'Chat with', 'This assistant is not available on this site.', 'The assistant could not load. Close and reopen to try again.', 'Could not reach the assistant. Check your connection and try again.', 'Something went wrong. Please try again.', 'The assistant has reached its limit for now.', 'Too many messages, wait', 'a moment', 'seconds', 'That message is too long.', 'The answer was cut off. Please try again.', 'This answer could not be completed.', 'Source', 'page', 'Helpful', 'Not helpful', 'What was missing? (optional)', 'Thanks for your feedback.', 'Talk to a person', 'Your email address', 'Anything to add? (optional)', 'I agree to be contacted at this address about my question; it is kept only for this.', 'Send request', 'Sent. Someone will reply to you by email.', 'Please enter a valid email address.'],
+    de: ['Stellen Sie eine Frage', 'Ihre Frage', 'Senden', 'Chat schließen', 'Chat mit', 'Dieser Assistent ist auf dieser Website nicht verfügbar.', 'Der Assistent konnte nicht laden. Schließen und erneut öffnen.', 'Der Assistent ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.', 'Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.', 'Der Assistent hat sein Limit vorerst erreicht.', 'Zu viele Nachrichten, warten Sie', 'einen Moment', 'Sekunden', 'Diese Nachricht ist zu lang.', 'Die Antwort wurde abgebrochen. Bitte versuchen Sie es erneut.', 'Diese Antwort konnte nicht fertiggestellt werden.', 'Quelle', 'Seite', 'Hilfreich', 'Nicht hilfreich', 'Was hat gefehlt? (optional)', 'Danke für Ihr Feedback.', 'Mit einer Person sprechen', 'Ihre E-Mail-Adresse', 'Möchten Sie etwas ergänzen? (optional)', 'Ich bin einverstanden, unter dieser Adresse zu meiner Frage kontaktiert zu werden; sie wird nur dafür gespeichert.', 'Anfrage senden', 'Gesendet. Jemand antwortet Ihnen per E-Mail.', 'Bitte geben Sie eine gültige E-Mail-Adresse ein.'],
+    fr: ['Posez une question', 'Votre question', 'Envoyer', 'Fermer le chat', 'Discuter avec', "Cet assistant n'est pas disponible sur ce site.", "L'assistant n'a pas pu se charger. Fermez et rouvrez pour réessayer.", "Impossible de joindre l'assistant. Vérifiez votre connexion et réessayez.", "Une erreur s'est produite. Veuillez réessayer.", "L'assistant a atteint sa limite pour le moment.", 'Trop de messages, attendez', 'un instant', 'secondes', 'Ce message est trop long.', 'La réponse a été interrompue. Veuillez réessayer.', "Cette réponse n'a pas pu être terminée.", 'Source', 'page', 'Utile', 'Pas utile', "Qu'est-ce qui manquait ? (facultatif)", 'Merci pour votre avis.', 'Parler à une personne', 'Votre adresse e-mail', 'Autre chose à ajouter ? (facultatif)', "J'accepte d'être contacté à cette adresse au sujet de ma question ; elle n'est conservée que pour cela.", 'Envoyer la demande', 'Envoyé. Quelqu’un vous répondra par e-mail.', 'Veuillez saisir une adresse e-mail valide.'],
+    es: ['Haga una pregunta', 'Su pregunta', 'Enviar', 'Cerrar el chat', 'Chatear con', 'Este asistente no está disponible en este sitio.', 'El asistente no pudo cargarse. Cierre y vuelva a abrir para intentarlo.', 'No se pudo contactar con el asistente. Compruebe su conexión e inténtelo de nuevo.', 'Algo salió mal. Inténtelo de nuevo.', 'El asistente ha alcanzado su límite por ahora.', 'Demasiados mensajes, espere', 'un momento', 'segundos', 'Ese mensaje es demasiado largo.', 'La respuesta se cortó. Inténtelo de nuevo.', 'No se pudo completar esta respuesta.', 'Fuente', 'página', 'Útil', 'No es útil', '¿Qué faltó? (opcional)', 'Gracias por su opinión.', 'Hablar con una persona', 'Su dirección de correo', '¿Algo que añadir? (opcional)', 'Acepto que me contacten en esta dirección sobre mi pregunta; solo se guarda para esto.', 'Enviar solicitud', 'Enviado. Alguien le responderá por correo.', 'Introduzca una dirección de correo válida.'],
+    it: ['Fai una domanda', 'La tua domanda', 'Invia', 'Chiudi la chat', 'Chatta con', 'Questo assistente non è disponibile su questo sito.', "L'assistente non si è caricato. Chiudi e riapri per riprovare.", "Impossibile raggiungere l'assistente. Controlla la connessione e riprova.", 'Qualcosa è andato storto. Riprova.', "L'assistente ha raggiunto il suo limite per ora.", 'Troppi messaggi, attendi', 'un momento', 'secondi', 'Il messaggio è troppo lungo.', 'La risposta è stata interrotta. Riprova.', 'Impossibile completare questa risposta.', 'Fonte', 'pagina', 'Utile', 'Non utile', 'Cosa mancava? (facoltativo)', 'Grazie per il feedback.', 'Parla con una persona', 'Il tuo indirizzo email', 'Vuoi aggiungere qualcosa? (facoltativo)', 'Accetto di essere contattato a questo indirizzo per la mia domanda; è conservato solo per questo.', 'Invia richiesta', 'Inviato. Qualcuno ti risponderà via email.', 'Inserisci un indirizzo email valido.'],
+    nl: ['Stel een vraag', 'Uw vraag', 'Verzenden', 'Chat sluiten', 'Chat met', 'Deze assistent is niet beschikbaar op deze site.', 'De assistent kon niet laden. Sluit en open opnieuw.', 'De assistent is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.', 'Er ging iets mis. Probeer het opnieuw.', 'De assistent heeft voorlopig zijn limiet bereikt.', 'Te veel berichten, wacht', 'even', 'seconden', 'Dat bericht is te lang.', 'Het antwoord werd afgebroken. Probeer het opnieuw.', 'Dit antwoord kon niet worden voltooid.', 'Bron', 'pagina', 'Nuttig', 'Niet nuttig', 'Wat ontbrak er? (optioneel)', 'Bedankt voor uw feedback.', 'Met een persoon praten', 'Uw e-mailadres', 'Iets toe te voegen? (optioneel)', 'Ik ga akkoord dat ik op dit adres over mijn vraag benaderd word; het wordt alleen hiervoor bewaard.', 'Verzoek versturen', 'Verstuurd. Iemand antwoordt u per e-mail.', 'Vul een geldig e-mailadres in.'],
+    pt: ['Faça uma pergunta', 'A sua pergunta', 'Enviar', 'Fechar o chat', 'Conversar com', 'Este assistente não está disponível neste site.', 'O assistente não carregou. Feche e abra de novo para tentar.', 'Não foi possível contactar o assistente. Verifique a ligação e tente de novo.', 'Algo correu mal. Tente de novo.', 'O assistente atingiu o seu limite por agora.', 'Demasiadas mensagens, aguarde', 'um momento', 'segundos', 'Essa mensagem é demasiado longa.', 'A resposta foi interrompida. Tente de novo.', 'Não foi possível concluir esta resposta.', 'Fonte', 'página', 'Útil', 'Não é útil', 'O que faltou? (opcional)', 'Obrigado pelo seu feedback.', 'Falar com uma pessoa', 'O seu endereço de email', 'Algo a acrescentar? (opcional)', 'Aceito ser contactado neste endereço sobre a minha pergunta; é guardado só para isto.', 'Enviar pedido', 'Enviado. Alguém lhe responderá por email.', 'Introduza um endereço de email válido.'],
   };
-  const KEYS = ['ask', 'question', 'send', 'close', 'chatWith', 'notHere', 'noLoad', 'unreachable', 'retry', 'quota', 'tooMany', 'moment', 'seconds', 'tooLong', 'cutOff', 'failed', 'source', 'page', 'up', 'down', 'why', 'thanks'];
+  const KEYS = ['ask', 'question', 'send', 'close', 'chatWith', 'notHere', 'noLoad', 'unreachable', 'retry', 'quota', 'tooMany', 'moment', 'seconds', 'tooLong', 'cutOff', 'failed', 'source', 'page', 'up', 'down', 'why', 'thanks', 'talk', 'email', 'note', 'consent', 'request', 'sent', 'badEmail'];
   let T;
   const speak = (code) => {
     const wanted = code && code !== 'auto' ? [code] : [...(navigator.languages || []), navigator.language || ''];
@@ -87,6 +91,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     input.setAttribute('aria-label', label.textContent = T.question);
     sendButton.textContent = T.send;
     closer.setAttribute('aria-label', T.close);
+    talk.textContent = T.talk;
   };
   speak('auto');
 
@@ -105,6 +110,7 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
     frame.setAttribute('data-pos', a.position === 'left' ? 'left' : 'right');
     avatar.textContent = String(a.avatar_initials || '').slice(0, 3);
     suggestions = (Array.isArray(a.suggested_questions) ? a.suggested_questions : []).slice(0, 4).map(String);
+    talk.hidden = a.handoff !== true;
     speak(a.language);
   }
   // Offered until the visitor's first message; a click asks the question.
@@ -330,6 +336,43 @@ textarea{flex:1;resize:none;min-height:42px;max-height:120px;padding:8px;border:
       } catch (e) { note.textContent = (e instanceof Fail && e.message) || T.retry; }
     }
   }
+
+  // Talk to a person: the visitor leaves an address, with their consent, for the customer to reply.
+  function handoff() {
+    if (log.querySelector('.ho')) return log.querySelector('.ho input').focus();
+    const box = log.appendChild(node('form'));
+    box.className = 'ho';
+    box.noValidate = true;
+    const field = (tag, labelText, attributes) => {
+      const control = Object.assign(node(tag), attributes, { id: `h${Math.random().toString(36).slice(2)}` });
+      box.append(Object.assign(node('label', labelText), { htmlFor: control.id }), control);
+      return control;
+    };
+    const email = field('input', T.email, { type: 'email', autocomplete: 'email', maxLength: 254, required: true });
+    const extra = field('textarea', T.note, { rows: 2, maxLength: 1000 });
+    const agree = Object.assign(node('input'), { type: 'checkbox', id: `h${Math.random().toString(36).slice(2)}` });
+    const consent = node('label');
+    consent.append(agree, ' ', T.consent);
+    const problem = node('p');
+    problem.setAttribute('role', 'alert');
+    box.append(consent, problem, Object.assign(node('button', T.request), { type: 'submit' }));
+    box.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      problem.textContent = '';
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.value.trim())) { problem.textContent = T.badEmail; return email.focus(); }
+      if (!agree.checked) { problem.textContent = T.consent; return agree.focus(); }
+      try {
+        if (!session) await newSession();
+        await check(await call('POST', '/handoff', {
+          email: email.value.trim(), note: extra.value.trim(), consent: true, consent_text: T.consent, language: frame.lang,
+        }));
+        box.replaceWith(Object.assign(node('p', T.sent), { className: 'm', role: 'status' }));
+      } catch (f) { problem.textContent = (f instanceof Fail && f.message) || T.retry; }
+    });
+    log.scrollTop = log.scrollHeight;
+    email.focus();
+  }
+  talk.addEventListener('click', handoff);
 
   // Server-sent events as they arrive: a blank line ends an event; CR, LF and CRLF all end lines.
   async function readEvents(res, onEvent) {

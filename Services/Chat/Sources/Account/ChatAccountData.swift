@@ -11,6 +11,7 @@ enum ChatAccountData {
               because: "a keyed hash of the visitor's IP address, used only for abuse limits (S5.2)"),
         .rows("chat.messages", orderBy: "created_at, id"),
         .rows("chat.feedback", orderBy: "created_at, message_id"),
+        .rows("chat.handoff_requests", orderBy: "created_at, id"),
         .rows("chat.message_usage", orderBy: "period"),
         .rows("chat.message_credits", orderBy: "owner_id"),
         .rows("chat.tenant_entitlements", orderBy: "owner_id"),

@@ -17,20 +17,25 @@ import Platform
 /// - `GET /widget/v1/widgets/{id}/messages` with the session header: the conversation so far.
 /// - `POST /widget/v1/widgets/{id}/messages/{message}/feedback` `{"vote": "up"|"down", "comment"?}`
 ///   with the session header: the visitor's vote on one of their answers (a new one replaces it).
+/// - `POST /widget/v1/widgets/{id}/handoff` `{"email", "note"?, "consent": true, "consent_text", "language"?}`
+///   with the session header: the visitor asks to talk to a person (when the widget offers it).
 public struct VisitorRoutes: Sendable {
     public static let sessionHeader = HTTPField.Name("X-Contexo-Session")!
     static let clientIPHeader = HTTPField.Name("X-Contexo-Client-IP")!
 
     let store: ConversationStore
     let feedback: FeedbackStore
+    let handoffs: HandoffStore
     let answers: AnswerService
     let signer: VisitorToken.Signer
     let hasher: IPHasher
     let configuration: VisitorConfiguration
 
-    public init(store: ConversationStore, feedback: FeedbackStore, answers: AnswerService, configuration: VisitorConfiguration) {
+    init(store: ConversationStore, feedback: FeedbackStore, handoffs: HandoffStore, answers: AnswerService,
+         configuration: VisitorConfiguration) {
         self.store = store
         self.feedback = feedback
+        self.handoffs = handoffs
         self.answers = answers
         self.signer = VisitorToken.Signer(secret: configuration.tokenSecret)
         self.hasher = IPHasher(pepper: configuration.ipHashPepper)
@@ -53,6 +58,11 @@ public struct VisitorRoutes: Sendable {
 
     struct VisitorMessage: Decodable {
         let message: String
+    }
+
+    struct HandoffSent: ResponseEncodable {
+        let id: UUID
+        let status = "sent"
     }
 
     struct Vote: Decodable {
@@ -117,6 +127,15 @@ public struct VisitorRoutes: Sendable {
                 throw Problem.notFound("No finished answer of this conversation has that id.")
             }
             return saved
+        }
+        group.post("/widget/v1/widgets/{id}/handoff") { request, context -> EditedResponse<HandoffSent> in
+            let widget = try await store.widget(try Self.widgetID(context))
+            let token = try verify(request, widget: widget)
+            let input = try await JSONInput.decode(HandoffInput.self, from: request, context: context, maximumBytes: 8 * 1024)
+            guard let saved = try await handoffs.request(input, widget: widget, session: token.sessionID) else {
+                throw Problem.notFound("This assistant does not offer to talk to a person.")
+            }
+            return EditedResponse(status: .created, response: HandoffSent(id: saved.id))
         }
     }
 

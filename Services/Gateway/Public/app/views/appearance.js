@@ -20,6 +20,7 @@ export function appearanceCard(widget) {
   const questions = h('textarea', { rows: 4 });
   questions.value = (a.suggested_questions || []).join('\n');
   const language = select(a.language || 'auto', LANGUAGES);
+  const handoff = h('input', { type: 'checkbox', checked: a.handoff === true, id: 'appearance-handoff' });
   const problem = h('p.form-error', { role: 'alert' });
   const form = h('form.card', { novalidate: true, 'aria-labelledby': 'appearance-title' },
     h('h2', { id: 'appearance-title' }, 'Appearance'),
@@ -28,7 +29,10 @@ export function appearanceCard(widget) {
     field('Title', title, 'Shown in the header; empty: the widget’s name.'),
     field('Initials', initials, 'Up to 3 letters in a circle beside the title; empty: none.'),
     field('Suggested questions', questions, 'One per line, at most 4, offered before the first message.'),
-    field('Language of the widget’s texts', language), problem,
+    field('Language of the widget’s texts', language),
+    h('div.field.inline', {}, handoff, h('label', { for: handoff.id },
+      'Offer “Talk to a person”: visitors leave an email address, with their consent, listed under Conversations')),
+    problem,
     h('button.primary', { type: 'submit' }, 'Save appearance'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -40,6 +44,7 @@ export function appearanceCard(widget) {
         appearance: {
           accent_color: color.value, theme: theme.value, position: position.value, title: title.value.trim(),
           avatar_initials: initials.value.trim(), suggested_questions: suggested, language: language.value,
+          handoff: handoff.checked,
         },
       });
       Object.assign(widget, saved);

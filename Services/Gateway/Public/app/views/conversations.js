@@ -13,6 +13,7 @@ export async function conversationsPanel(panel, widget) {
   const unanswered = h('section.card', { 'aria-labelledby': 'unanswered-title' });
   const feedback = h('section.card', { 'aria-labelledby': 'feedback-title' });
   const insight = h('section.card', { 'aria-labelledby': 'insight-title' });
+  const handoffs = h('section.card', { 'aria-labelledby': 'handoff-title' });
   let before = null;
   const VOTES = { up: '👍 Helpful', down: '👎 Not helpful' };
 
@@ -58,6 +59,19 @@ export async function conversationsPanel(panel, widget) {
         h('strong', {}, topic.question), ` — asked ${topic.count} ${topic.count === 1 ? 'time' : 'times'}`,
         topic.examples.length ? h('p.hint', {}, 'Also: ', topic.examples.map((example) => `“${example}”`).join(', ')) : null)))
         : h('p.hint', {}, 'Nothing: every question in these days found an answer.'));
+  }
+
+  async function loadHandoffs() {
+    const { requests } = await api('GET', `/widgets/${widget.id}/handoffs`);
+    render(handoffs, h('h2', { id: 'handoff-title' }, 'Visitors asking for a person'),
+      requests.length ? h('ul.list', {}, requests.map((request) => h('li', {},
+        h('div', {}, h('a', { href: `mailto:${encodeURIComponent(request.email).replace(/%40/g, '@')}` }, request.email),
+          ' · ', when(request.created_at), ' · ',
+          h('button.link', { type: 'button', onclick: () => show(request.session_id) }, 'Conversation')),
+        request.note ? h('p', {}, request.note) : null,
+        h('p.hint', {}, `They agreed: “${request.consent}”`))))
+        : h('p.hint', {}, (widget.appearance || {}).handoff ? 'No requests yet.'
+          : 'Off: turn on “Talk to a person” under Settings › Appearance to let visitors ask.'));
   }
 
   async function loadFeedback() {
@@ -128,6 +142,6 @@ export async function conversationsPanel(panel, widget) {
   }
 
   listSection.append(list, more);
-  render(panel, insight, listSection, transcript, feedback, unanswered);
-  await Promise.all([loadInsight(), loadPage(), loadFeedback(), loadUnanswered()]);
+  render(panel, insight, handoffs, listSection, transcript, feedback, unanswered);
+  await Promise.all([loadInsight(), loadHandoffs(), loadPage(), loadFeedback(), loadUnanswered()]);
 }
