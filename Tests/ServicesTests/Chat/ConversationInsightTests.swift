@@ -35,7 +35,7 @@ import TestSupport
                     #expect(days.count == 7)
                     let today = try #require(days.last)
                     #expect(today["conversations"] as? Int == 1 && today["messages"] as? Int == 12)
-                    #expect(today["unanswered"] as? Int == 6 && today["answered"] as? Int == 0)
+                    #expect(today["unanswered"] as? Int == 6 && today["answered"] as? Int == 0 && today["handoffs"] as? Int == 0)
                     #expect(insight["grouped_by"] as? String == "meaning")
                     let topics = insight["unanswered_topics"] as? [[String: Any]] ?? []
                     #expect(topics.map { $0["count"] as? Int } == [3, 3], "\(topics)")

@@ -60,6 +60,12 @@ import TestSupport
                 #expect(status == .ok && requests.count == 1)
                 #expect(requests.first?["email"] as? String == "visitor@example.org" && requests.first?["note"] as? String == "About my order")
                 #expect(requests.first?["consent"] as? String == Self.consent && requests.first?["language"] as? String == "de")
+                // The day's insight counts it.
+                let insight = try await client.execute(uri: "/v1/widgets/\(widget)/insights?days=1", method: .get,
+                                                       headers: try await gatewayHeaders(for: .chat, customer: owner)) {
+                    (try JSONSerialization.jsonObject(with: Data(buffer: $0.body)) as? [String: Any])?["days"] as? [[String: Any]] ?? []
+                }
+                #expect(insight.last?["handoffs"] as? Int == 1)
                 // Another customer, even naming the widget, gets a 404 and nothing else.
                 let (foreign, none) = try await Self.list(client, widget: widget, owner: UUID())
                 #expect(foreign == .notFound && none.isEmpty)

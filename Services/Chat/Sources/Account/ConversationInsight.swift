@@ -4,7 +4,8 @@ import Logging
 import Platform
 import PostgresNIO
 
-/// `GET /v1/widgets/{id}/insights?days=N`: what a widget's visitors did, per day (UTC), and the
+/// `GET /v1/widgets/{id}/insights?days=N`: what a widget's visitors did, per day (UTC: conversations,
+/// messages, answered and unanswered questions, votes, requests for a person), and the
 /// questions its documents could not answer, grouped by meaning so ten phrasings of one missing
 /// answer are one row.
 public struct ConversationInsight: ResponseEncodable, Sendable, Equatable {
@@ -17,6 +18,8 @@ public struct ConversationInsight: ResponseEncodable, Sendable, Equatable {
         public var unanswered: Int
         public var up: Int
         public var down: Int
+        /// Visitors who asked to talk to a person.
+        public var handoffs: Int
     }
 
     /// Unanswered questions that say the same thing.
@@ -66,22 +69,26 @@ struct InsightStore: Sendable {
                   FROM chat.messages m, span WHERE m.widget_id = \(widget) AND m.created_at >= span.first_day),
                 votes AS (
                   SELECT (f.updated_at AT TIME ZONE 'UTC')::date AS day, f.vote
-                  FROM chat.feedback f, span WHERE f.widget_id = \(widget) AND f.updated_at >= span.first_day)
+                  FROM chat.feedback f, span WHERE f.widget_id = \(widget) AND f.updated_at >= span.first_day),
+                handoffs AS (
+                  SELECT (h.created_at AT TIME ZONE 'UTC')::date AS day
+                  FROM chat.handoff_requests h, span WHERE h.widget_id = \(widget) AND h.created_at >= span.first_day)
                 SELECT to_char(d.day, 'YYYY-MM-DD'),
                   (SELECT count(DISTINCT session_id) FROM messages WHERE day = d.day)::int,
                   (SELECT count(*) FROM messages WHERE day = d.day)::int,
                   (SELECT count(*) FROM messages WHERE day = d.day AND role = 'visitor' AND NOT unanswered)::int,
                   (SELECT count(*) FROM messages WHERE day = d.day AND role = 'visitor' AND unanswered)::int,
                   (SELECT count(*) FROM votes WHERE day = d.day AND vote > 0)::int,
-                  (SELECT count(*) FROM votes WHERE day = d.day AND vote < 0)::int
+                  (SELECT count(*) FROM votes WHERE day = d.day AND vote < 0)::int,
+                  (SELECT count(*) FROM handoffs WHERE day = d.day)::int
                 FROM span, generate_series(span.first_day, (now() AT TIME ZONE 'UTC')::date, '1 day') AS d(day)
                 ORDER BY d.day
                 """, logger: logger)
             var daily: [ConversationInsight.Day] = []
-            for try await (date, conversations, messages, answered, unanswered, up, down) in
-                rows.decode((String, Int, Int, Int, Int, Int, Int).self) {
+            for try await (date, conversations, messages, answered, unanswered, up, down, handoffs) in
+                rows.decode((String, Int, Int, Int, Int, Int, Int, Int).self) {
                 daily.append(.init(date: date, conversations: conversations, messages: messages, answered: answered,
-                                   unanswered: unanswered, up: up, down: down))
+                                   unanswered: unanswered, up: up, down: down, handoffs: handoffs))
             }
             let asked = try await connection.query("""
                 SELECT content, created_at FROM chat.messages

@@ -49,7 +49,7 @@ export async function conversationsPanel(panel, widget) {
   async function loadInsight() {
     const data = await api('GET', `/widgets/${widget.id}/insights?days=14`);
     const columns = [['date', 'Day'], ['conversations', 'Conversations'], ['messages', 'Messages'], ['answered', 'Answered'],
-      ['unanswered', 'Unanswered'], ['up', '👍'], ['down', '👎']];
+      ['unanswered', 'Unanswered'], ['up', '👍'], ['down', '👎'], ['handoffs', 'Asked for a person']];
     render(insight, h('h2', { id: 'insight-title' }, 'Last 14 days'),
       h('div.table-scroll', {}, h('table.docs', {},
         h('thead', {}, h('tr', {}, columns.map(([, label]) => h('th', { scope: 'col' }, label)))),
