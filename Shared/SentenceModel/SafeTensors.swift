@@ -64,5 +64,5 @@ struct SafeTensors {
 /// Why the embedded model could not be loaded (a missing or damaged file, an unexpected shape).
 public struct ModelLoadingError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
