@@ -19,7 +19,7 @@ struct IngestBench {
         try await environment.freshDatabase()
         try await chunking()
         let modelPath = ProcessInfo.processInfo.environment["CONTEXO_EMBEDDINGS_MODEL_PATH"] ?? ModelEmbedder.defaultDirectory
-        try await ingestion(embedder: ModelEmbedder(directory: URL(fileURLWithPath: modelPath)), name: "embedded model",
+        try await ingestion(embedder: ModelEmbedder.load(directory: URL(fileURLWithPath: modelPath)), name: "embedded model",
                             documents: max(1, Int(4 * scale)))
         try await ingestion(embedder: HashingEmbedder(), name: "hashing embedder", documents: max(2, Int(20 * scale)))
         try await search()

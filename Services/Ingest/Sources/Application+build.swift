@@ -13,7 +13,7 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
     let routing = resources.makeRouter()
     let postgres = resources.postgres!
     let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
-    let embedder = try makeEmbedder(configuration.embeddings, modelDirectory: configuration.embeddingModelDirectory,
+    let embedder = try await makeEmbedder(configuration.embeddings, modelDirectory: configuration.embeddingModelDirectory,
                                     client: httpClient, logger: logger)
     let documents = PostgresDocumentRepository(client: postgres, freeLimitBytes: configuration.freeKnowledgeBytes,
                                                embedder: embedder.model, logger: logger)
@@ -61,11 +61,11 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
 
 /// The configured embedding provider.
 func makeEmbedder(_ configuration: EmbeddingsConfiguration, modelDirectory: URL, client: HTTPClient,
-                  logger: Logger) throws -> any Embedder {
+                  logger: Logger) async throws -> any Embedder {
     switch configuration.provider {
     case .local:
         do {
-            return try ModelEmbedder(directory: modelDirectory)
+            return try await ModelEmbedder.load(directory: modelDirectory)
         } catch {
             throw ModelLoadingError(
                 "the embedded model could not be loaded from \(modelDirectory.path) (\(error)); scripts/dev installs it "

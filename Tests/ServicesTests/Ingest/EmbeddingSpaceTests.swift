@@ -31,7 +31,7 @@ import TestSupport
             }
             #expect(try await Self.spaces(database) == ["\(hashing):768:\(hashing)"])
 
-            let model = try ModelEmbedder(directory: ModelEmbedderTests.modelDirectory).model
+            let model = try await ModelEmbedder.load(directory: ModelEmbedderTests.modelDirectory).model
             try await IngestHarness.app(database, embeddings: .local).test(.router) { client in
                 // The old vectors are not compared with the new model's question: full text alone ranks,
                 // and the search queues the widget's documents again.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 @testable import SentenceModel
 @testable import Ingest
 import Testing
@@ -26,9 +27,9 @@ import Testing
         return try JSONDecoder().decode(Golden.self, from: Data(contentsOf: file))
     }
 
-    @Test func theTokenizerGivesTheReferenceIDs() throws {
+    @Test func theTokenizerGivesTheReferenceIDs() async throws {
         let golden = try Self.golden()
-        let embedder = try ModelEmbedder(directory: Self.modelDirectory)
+        let embedder = try await ModelEmbedder.load(directory: Self.modelDirectory)
         #expect(embedder.maximumTokens == golden.maxSequenceLength)
         for item in golden.cases {
             #expect(embedder.tokenizer.encode(item.text, maximumLength: golden.maxSequenceLength) == item.ids,
@@ -38,10 +39,13 @@ import Testing
 
     @Test func theEncoderMatchesTheReferenceVectors() async throws {
         let golden = try Self.golden()
-        let embedder = try ModelEmbedder(directory: Self.modelDirectory)
+        let embedder = try await ModelEmbedder.load(directory: Self.modelDirectory)
         #expect(embedder.dimensions == 384)
         // The reference truncates at the model's window; the encoder is compared on the same ids.
-        let vectors = golden.cases.map { embedder.encoder.embed(embedder.tokenizer.encode($0.text, maximumLength: golden.maxSequenceLength)) }
+        // On NIO's thread pool, as the service runs it: the encoder blocks its thread.
+        let vectors = try await NIOThreadPool.singleton.runIfActive {
+            golden.cases.map { embedder.encoder.embed(embedder.tokenizer.encode($0.text, maximumLength: golden.maxSequenceLength)) }
+        }
         for (item, vector) in zip(golden.cases, vectors) {
             #expect(vector.count == item.vector.count)
             let largest = zip(vector, item.vector).map { abs($0 - $1) }.max() ?? .infinity
@@ -56,11 +60,13 @@ import Testing
     }
 
     @Test func aTextLongerThanTheWindowIsTheMeanOfItsWindows() async throws {
-        let embedder = try ModelEmbedder(directory: Self.modelDirectory)
+        let embedder = try await ModelEmbedder.load(directory: Self.modelDirectory)
         let head = String(repeating: "Redis keeps its data in memory and writes snapshots to disk. ", count: 30)
         let tail = "To turn off seccomp filtering, set SYSTEMD_SECCOMP=0 in the environment."
         let long = try await embedder.embed(query: head + tail)
-        let truncated = embedder.encoder.embed(embedder.tokenizer.encode(head + tail, maximumLength: embedder.maximumTokens))
+        let truncated = try await NIOThreadPool.singleton.runIfActive {
+            embedder.encoder.embed(embedder.tokenizer.encode(head + tail, maximumLength: embedder.maximumTokens))
+        }
         let question = try await embedder.embed(query: "How do I disable seccomp?")
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         // The end of the text, which truncation would drop, still moves the vector toward its question.
@@ -69,7 +75,7 @@ import Testing
     }
 
     @Test func aParaphraseIsNearerThanAnUnrelatedSentence() async throws {
-        let embedder = try ModelEmbedder(directory: Self.modelDirectory)
+        let embedder = try await ModelEmbedder.load(directory: Self.modelDirectory)
         let vectors = try await embedder.embed(documents: [
             EmbeddingInput(text: "How can I get my money back?"),
             EmbeddingInput(text: "Refunds are issued within 14 days of the purchase."),
@@ -80,14 +86,14 @@ import Testing
         #expect(cosine(vectors[0], vectors[1]) > cosine(vectors[0], vectors[2]) + 0.1)
     }
 
-    @Test func aMissingOrDamagedModelIsAClearError() throws {
+    @Test func aMissingOrDamagedModelIsAClearError() async throws {
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("contexo-no-model-\(UUID())")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: empty) }
-        #expect(throws: (any Error).self) { try ModelEmbedder(directory: empty) }
+        await #expect(throws: (any Error).self) { try await ModelEmbedder.load(directory: empty) }
         try Data(contentsOf: Self.modelDirectory.appendingPathComponent("config.json"))
             .write(to: empty.appendingPathComponent("config.json"))
         try Data([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0x7B]).write(to: empty.appendingPathComponent("model.safetensors"))
-        #expect(throws: ModelLoadingError.self) { try ModelEmbedder(directory: empty) }
+        await #expect(throws: ModelLoadingError.self) { try await ModelEmbedder.load(directory: empty) }
     }
 }

@@ -35,6 +35,12 @@ public struct ModelEmbedder: Embedder {
         openblas_set_num_threads(1)
     }
 
+    /// Loads the model on `pool`: reading and copying 90 MB of weights must not hold a thread of
+    /// Swift's cooperative pool.
+    public static func load(directory: URL, pool: NIOThreadPool = .singleton) async throws -> ModelEmbedder {
+        try await pool.runIfActive { try ModelEmbedder(directory: directory, pool: pool) }
+    }
+
     public func embed(documents: [EmbeddingInput]) async throws -> [[Float]] {
         guard !documents.isEmpty else { return [] }
         let workers = min(documents.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
