@@ -54,6 +54,15 @@ import TestSupport
         }
     }
 
+    @Test func vectorsWithoutQuestionsAreIgnored() {
+        // topics() reads questions by the vectors' positions: more vectors than questions must not crash it.
+        let now = Date()
+        let questions = [("Where is the refund form?", now)]
+        let vector = InsightStore.wordVector(questions[0].0)
+        let topics = InsightStore.topics(questions, vectors: [vector, vector.map { -$0 }])
+        #expect(topics.map(\.count) == [1])
+    }
+
     @Test func withoutIngestTheSameWordsStillGroup() {
         let now = Date()
         let questions = ["Where is the refund form?", "refund form, where?", "Opening hours on Sunday?"].map { ($0, now) }

@@ -104,7 +104,12 @@ struct InsightStore: Sendable {
         var groupedBy = "meaning"
         let vectors: [[Float]]
         do {
-            vectors = try await knowledge.embed(questions.map(\.text), owner: owner, requestID: requestID).vectors
+            let embedded = try await knowledge.embed(questions.map(\.text), owner: owner, requestID: requestID).vectors
+            // One vector per question, or the answer is not usable (grouping indexes questions by position).
+            guard embedded.count == questions.count else {
+                throw KnowledgeClient.Unavailable(description: "embedding answered \(embedded.count) vectors for \(questions.count) texts")
+            }
+            vectors = embedded
         } catch {
             // Still useful without Ingest: the same words, counted as a bag.
             logger.warning("could not embed unanswered questions; grouping them by their words", metadata: ["error": "\(error)"])
@@ -120,7 +125,7 @@ struct InsightStore: Sendable {
     /// largest (then most recent) first.
     static func topics(_ questions: [(text: String, at: Date)], vectors: [[Float]], limit: Int = 10) -> [ConversationInsight.Topic] {
         var groups: [(sum: [Float], members: [Int])] = []
-        for (index, vector) in vectors.enumerated() where vector.count > 0 {
+        for (index, vector) in vectors.prefix(questions.count).enumerated() where vector.count > 0 {
             var best: (group: Int, similarity: Float)?
             for (position, group) in groups.enumerated() {
                 let similarity = cosine(vector, group.sum)
