@@ -15,7 +15,7 @@ public struct EventStream: Sendable, Hashable, CustomStringConvertible {
 
     /// Billing's facts: entitlements, credits, account deletion.
     public static let billing = EventStream(key: "contexo:events:billing")
-    /// Chat's facts: widget changes.
+    /// Chat's facts: widget changes, and what visitors did (for customers' webhooks).
     public static let chat = EventStream(key: "contexo:events:chat")
     /// Ingest's facts: documents ready or failed.
     public static let ingest = EventStream(key: "contexo:events:ingest")

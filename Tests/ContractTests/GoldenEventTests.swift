@@ -9,6 +9,7 @@ import Testing
     static let tenant = UUID(uuidString: "8d3f6a2e-1c4b-4e8f-9a51-0f2b7c9d1e44")!
     static let widget = UUID(uuidString: "0e9a7c55-3b1f-4c2d-9e8f-7a6b5c4d3e2f")!
     static let document = UUID(uuidString: "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")!
+    static let session = UUID(uuidString: "b7e1d2c3-4a5b-4c6d-8e7f-9a0b1c2d3e4f")!
     static let grant = UUID(uuidString: "c0ffee00-0000-4000-8000-000000000001")!
     static let at = Date(timeIntervalSince1970: 1_798_000_000.25)
     static let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -22,6 +23,10 @@ import Testing
         (CreditsRevoked.type, CreditsRevoked(grantID: grant, credits: 1000, reason: "order_refunded")),
         (AccountDeleted.type, AccountDeleted(requestedAt: at)),
         (WidgetChanged.type, WidgetChanged(widgetID: widget, change: .updated, allowedDomains: ["example.com", "*.example.org"])),
+        (HandoffRequested.type, HandoffRequested(widgetID: widget, sessionID: session, handoffID: grant)),
+        (QuestionUnanswered.type, QuestionUnanswered(widgetID: widget, sessionID: session, messageID: document)),
+        (FeedbackReceived.type, FeedbackReceived(widgetID: widget, sessionID: session, messageID: document, vote: "down")),
+        (ConversationEnded.type, ConversationEnded(widgetID: widget, sessionID: session)),
         (DocumentRequested.type, DocumentRequested(documentID: document, widgetID: widget, sourceKind: "upload", byteSize: 48213)),
         (DocumentReady.type, DocumentReady(documentID: document, widgetID: widget, chunks: 42)),
         (DocumentFailed.type, DocumentFailed(documentID: document, widgetID: widget, reason: "pdf has no text layer")),

@@ -32,6 +32,10 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
                        insight: InsightStore(client: postgres, knowledge: knowledge, logger: logger), handoffs: handoffs,
                        usage: usage)
         .register(on: routing.businessRoutes)
+    let webhooks = configuration.webhooks
+    if webhooks.allowPrivateNetworks { logger.warning("development: webhooks may go to private and loopback addresses") }
+    WebhookRoutes(store: WebhookStore(client: postgres, policy: webhooks.addressPolicy, logger: logger))
+        .register(on: routing.businessRoutes)
     ChatAccountData.export.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     ChatAccountData.audit.register(on: routing.businessRoutes, postgres: postgres, logger: logger)
     var billingHandlers = EntitlementCopy(schema: "chat", keepsCredits: true).handlers
@@ -42,8 +46,13 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
             HTTPClientService(client: httpClient),
             resources.outboxRelay(schema: "chat", logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
+            // Customers' webhooks: Chat's own events and Ingest's documents become deliveries.
+            resources.consumer(of: .chat, handlers: WebhookFanout.handlers(for: .chat), logger: logger),
+            resources.consumer(of: .ingest, handlers: WebhookFanout.handlers(for: .ingest), logger: logger),
+            WebhookDeliverer(client: postgres, settings: webhooks, logger: logger),
+            ConversationEnding(client: postgres, idle: webhooks.conversationIdle, logger: logger),
             ConversationRetention(client: postgres, logger: logger),
-            resources.recordRetention(consumed: [.billing], logger: logger),
+            resources.recordRetention(consumed: [.billing, .chat, .ingest], purges: [webhookRecordPurge], logger: logger),
         ])
 }
 

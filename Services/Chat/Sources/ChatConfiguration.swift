@@ -14,6 +14,7 @@ public struct ChatConfiguration: ContexoServiceConfiguration {
     /// Where Ingest's internal search is.
     public var ingestURL: URL
     public var answers: AnswerConfiguration
+    public var webhooks = WebhookSettings()
 
     public init(service: ServiceConfiguration, database: DatabaseConfiguration, freeWidgetLimit: Int = 1,
                 freeMessageAllowance: Int = 100, visitors: VisitorConfiguration = .init(),
@@ -42,9 +43,11 @@ public struct ChatConfiguration: ContexoServiceConfiguration {
         }
         let answers = AnswerConfiguration.read(from: &reader, prefix: "CONTEXO_ANSWER", default: .local)
         reader.requireTLS("CONTEXO_ANSWER_API_URL", answers.apiURL.flatMap(URL.init(string:)), in: service.environment)
-        return ChatConfiguration(
+        var configuration = ChatConfiguration(
             service: service, database: database, freeWidgetLimit: widgets, freeMessageAllowance: messages,
             visitors: visitors, ingestURL: ingest ?? URL(string: "http://127.0.0.1:8082")!, answers: answers)
+        configuration.webhooks = WebhookSettings.read(from: &reader, environment: service.environment)
+        return configuration
     }
 }
 

@@ -141,6 +141,7 @@ enum GatewayRoutes {
     static let dashboard: [(String, ServiceName)] = [
         ("widgets", .chat),
         ("chat", .chat),
+        ("webhooks", .chat),
         ("documents", .ingest),
         ("billing", .billing),
     ]

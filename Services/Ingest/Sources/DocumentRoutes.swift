@@ -200,6 +200,8 @@ public struct DocumentRoutes: Sendable {
             _ = try await policy.permittedAddresses(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
         } catch let error as FetchError {
             throw Problem.unprocessable(error.description, fields: ["url"])
+        } catch let refusal as AddressRefusal {
+            throw Problem.unprocessable(FetchError(refusal).description, fields: ["url"])
         }
         let title = try Self.title(input.title ?? String(url.absoluteString.prefix(500)))
         guard let crawl = input.crawl else {

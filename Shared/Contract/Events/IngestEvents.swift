@@ -76,6 +76,7 @@ public struct DocumentFailed: DomainEvent {
 public enum EventCatalog {
     public static let types: [any DomainEvent.Type] = [
         EntitlementsChanged.self, CreditsGranted.self, CreditsRevoked.self, AccountDeleted.self,
-        WidgetChanged.self, DocumentRequested.self, DocumentReady.self, DocumentFailed.self,
+        WidgetChanged.self, HandoffRequested.self, QuestionUnanswered.self, FeedbackReceived.self, ConversationEnded.self,
+        DocumentRequested.self, DocumentReady.self, DocumentFailed.self,
     ]
 }

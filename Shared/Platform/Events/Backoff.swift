@@ -1,20 +1,20 @@
 /// Exponential back-off with a ceiling, for loops that retry a dependency (Redis, Postgres).
-struct Backoff {
+public struct Backoff: Sendable {
     let initial: Duration
     let maximum: Duration
     private(set) var current: Duration
 
-    init(initial: Duration = .milliseconds(50), maximum: Duration = .seconds(2)) {
+    public init(initial: Duration = .milliseconds(50), maximum: Duration = .seconds(2)) {
         self.initial = initial
         self.maximum = maximum
         self.current = initial
     }
 
     /// The delay to wait now; the next one doubles.
-    mutating func next() -> Duration {
+    public mutating func next() -> Duration {
         defer { current = min(current * 2, maximum) }
         return current
     }
 
-    mutating func reset() { current = initial }
+    public mutating func reset() { current = initial }
 }

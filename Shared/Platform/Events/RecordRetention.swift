@@ -38,16 +38,11 @@ public final class RecordRetention: Service, Sendable {
     public func run() async throws {
         // Replicas do not all purge at once; a shutdown ends every wait at once.
         try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(Int.random(in: 5...60))) }
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let removed = try await purge()
-                if removed.values.contains(where: { $0 > 0 }) {
-                    logger.info("expired records purged", metadata: removed.mapValues { .stringConvertible($0) })
-                }
-            } catch {
-                logger.warning("record purge failed; trying again next round", metadata: ["error": "\(error)"])
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "record purge failed; trying again next round") {
+            let removed = try await purge()
+            if removed.values.contains(where: { $0 > 0 }) {
+                logger.info("expired records purged", metadata: removed.mapValues { .stringConvertible($0) })
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
     }
 

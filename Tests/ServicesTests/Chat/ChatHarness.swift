@@ -57,17 +57,23 @@ enum ChatHarness {
     }
 
     static func configuration(_ database: TestDatabase, ingestPort: Int, freeMessages: Int = 100) -> ChatConfiguration {
-        ChatConfiguration(
-            service: serviceConfiguration(database.stack, for: .chat),
+        var service = serviceConfiguration(database.stack, for: .chat)
+        // Chat consumes its own stream (webhooks): each test's copy gets its own group, so that no
+        // copy takes another test's events.
+        service.consumerGroupSuffix = "-" + database.name
+        return ChatConfiguration(
+            service: service,
             database: DatabaseConfiguration(url: database.roleURL("contexo_chat"), maximumConnections: 12),
             freeWidgetLimit: 3, freeMessageAllowance: freeMessages, visitors: visitors,
             ingestURL: URL(string: "http://127.0.0.1:\(ingestPort)")!)
     }
 
     static func chat(_ database: TestDatabase, ingestPort: Int, provider: (any AnswerProvider)? = LocalAnswerProvider(pause: .zero),
-                     freeMessages: Int = 100) async throws -> some ApplicationProtocol {
-        try await Chat.buildApplication(configuration: configuration(database, ingestPort: ingestPort, freeMessages: freeMessages),
-                                        logger: Logger(label: "test.chat"), provider: provider)
+                     freeMessages: Int = 100,
+                     adjust: (inout ChatConfiguration) -> Void = { _ in }) async throws -> some ApplicationProtocol {
+        var configuration = configuration(database, ingestPort: ingestPort, freeMessages: freeMessages)
+        adjust(&configuration)
+        return try await Chat.buildApplication(configuration: configuration, logger: Logger(label: "test.chat"), provider: provider)
     }
 
     static func createWidget(_ database: TestDatabase, owner: UUID, ingestPort: Int) async throws -> UUID {

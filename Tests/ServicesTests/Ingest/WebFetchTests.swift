@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 @testable import Ingest
+import Platform
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
@@ -97,10 +98,10 @@ import Testing
 
     @Test func aHostIsRefusedWhenAnyAddressItResolvesToIsRefused() async throws {
         let policy = AddressPolicy()
-        #expect(throws: FetchError.forbiddenAddress(host: "mixed.example")) {
+        #expect(throws: AddressRefusal.forbiddenAddress(host: "mixed.example")) {
             try policy.check(host: "mixed.example", addresses: ["93.184.216.34", "10.0.0.1"])
         }
-        #expect(throws: FetchError.forbiddenAddress(host: "nothing.example")) {
+        #expect(throws: AddressRefusal.forbiddenAddress(host: "nothing.example")) {
             try policy.check(host: "nothing.example", addresses: [])
         }
         try policy.check(host: "public.example", addresses: ["93.184.216.34", "2606:4700::1111"])
@@ -111,7 +112,7 @@ import Testing
         #expect(loopback.contains { $0 == "127.0.0.1" || $0 == "::1" })
         // Forms getaddrinfo reads as numbers but inet_pton does not are judged by what they become.
         for host in ["127.1", "0x7f000001", "2130706433"] {
-            await #expect(throws: FetchError.forbiddenAddress(host: host)) {
+            await #expect(throws: AddressRefusal.forbiddenAddress(host: host)) {
                 try await policy.permittedAddresses(host: host, port: 80)
             }
         }

@@ -12,6 +12,11 @@ enum ChatAccountData {
         .rows("chat.messages", orderBy: "created_at, id"),
         .rows("chat.feedback", orderBy: "created_at, message_id"),
         .rows("chat.handoff_requests", orderBy: "created_at, id"),
+        .rows("chat.webhook_endpoints", without: ["secret", "previous_secret"], orderBy: "created_at, id",
+              because: "signing secrets are credentials, not account data; rotating one makes a new one"),
+        .rows("chat.webhook_deliveries", orderBy: "created_at, id"),
+        .rows("chat.webhook_attempts", orderBy: "attempted_at, id"),
+        AccountExport.Table("chat.webhook_queue", query: "SELECT chat.export_webhook_queue()"),
         .rows("chat.message_usage", orderBy: "period"),
         .rows("chat.message_credits", orderBy: "owner_id"),
         .rows("chat.tenant_entitlements", orderBy: "owner_id"),
@@ -21,15 +26,22 @@ enum ChatAccountData {
     static let audit = AuditTrail(service: .chat)
 }
 
-/// `account.deleted`: the tenant's widgets (and with them sessions and messages), usage, credits and
-/// entitlement copy are erased in the consumer's transaction.
+/// `account.deleted`: the tenant's widgets (and with them sessions and messages), webhook endpoints
+/// (and their deliveries), usage, credits and entitlement copy are erased in the consumer's transaction.
 enum TenantErasure {
     static let chat: EventHandler = { envelope, connection, logger in
         guard let tenant = envelope.tenantID else { return }
         try await connection.setTenant(tenant, logger: logger)
-        for table in ["chat.widgets", "chat.message_usage", "chat.message_credits", "chat.tenant_entitlements"] {
+        for table in ["chat.widgets", "chat.webhook_endpoints", "chat.message_usage", "chat.message_credits", "chat.tenant_entitlements"] {
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"), logger: logger)
         }
         try await connection.query("SELECT chat.erase_audit_trail()", logger: logger)
     }
+}
+
+/// S9.3: finished webhook deliveries older than the retention go, with their attempts.
+let webhookRecordPurge: RecordRetention.Purge = { connection, cutoff, logger in
+    let purged = try await connection.query("SELECT chat.purge_webhook_deliveries(\(cutoff))", logger: logger)
+        .collect().first?.decode(Int.self) ?? 0
+    return ["webhook_deliveries": purged]
 }

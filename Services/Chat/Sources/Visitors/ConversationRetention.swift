@@ -19,15 +19,9 @@ public struct ConversationRetention: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let deleted = try await sweep()
-                if deleted > 0 { logger.info("deleted expired conversations", metadata: ["sessions": "\(deleted)"]) }
-            } catch {
-                logger.warning("retention sweep failed; retrying next time", metadata: ["error": "\(error)"])
-            }
-            // Shutdown must not wait out the interval.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await repeatUntilShutdown(every: interval, logger: logger, failure: "retention sweep failed; retrying next time") {
+            let deleted = try await sweep()
+            if deleted > 0 { logger.info("deleted expired conversations", metadata: ["sessions": "\(deleted)"]) }
         }
     }
 

@@ -127,8 +127,10 @@ public struct ConversationStore: Sendable {
         let allowance = Int32(freeMessageAllowance)
         do {
             return try await client.withTenantTransaction(widget.owner, logger: logger) { connection in
+                // A new question opens an ended conversation again (conversation.ended comes again later).
                 let exists = try await connection.query(
-                    "SELECT 1 FROM chat.visitor_sessions WHERE id = \(session) AND expires_at > now()", logger: logger
+                    "UPDATE chat.visitor_sessions SET ended_at = NULL WHERE id = \(session) AND expires_at > now() RETURNING 1",
+                    logger: logger
                 ).collect()
                 guard !exists.isEmpty else { throw VisitorError.sessionInvalid("expired or unknown") }
                 let metered = try await connection.query("SELECT chat.meter_message(\(allowance))", logger: logger)
@@ -182,6 +184,9 @@ public struct ConversationStore: Sendable {
                 """, logger: logger)
             if unanswered {
                 try await connection.query("UPDATE chat.messages SET unanswered = true WHERE id = \(question.messageID)", logger: logger)
+                try await OutboxWriter(service: .chat).enqueue(
+                    QuestionUnanswered(widgetID: widget.id, sessionID: session, messageID: question.messageID),
+                    tenant: widget.owner, on: connection, logger: logger)
             }
         }
     }
@@ -205,21 +210,27 @@ public struct ConversationStore: Sendable {
     /// The session's messages, oldest first (a reloaded page shows the conversation again).
     public func transcript(owner: UUID, widget: UUID, session: UUID) async throws -> [ConversationMessage] {
         try await client.withTenantTransaction(owner, logger: logger) { connection in
-            let rows = try await connection.query("""
-                SELECT m.id, m.role, m.content, m.status, m.unanswered, m.citations::text, m.created_at, f.vote, f.comment
-                FROM chat.messages m LEFT JOIN chat.feedback f ON f.message_id = m.id
-                WHERE m.session_id = \(session) AND m.widget_id = \(widget) ORDER BY m.created_at, m.id
-                """, logger: logger)
-            var messages: [ConversationMessage] = []
-            for try await (id, role, content, status, unanswered, citations, created, vote, comment) in
-                rows.decode((UUID, String, String, String, Bool, String, Date, Int16?, String?).self) {
-                messages.append(ConversationMessage(
-                    id: id, role: role, text: content, status: status, unanswered: unanswered,
-                    citations: (try? JSONDecoder().decode([Citation].self, from: Data(citations.utf8))) ?? [], createdAt: created,
-                    feedback: vote.map { AnswerFeedback(vote: AnswerFeedback.vote($0), comment: comment ?? "") }))
-            }
-            return messages
+            try await Self.transcript(widget: widget, session: session, on: connection, logger: logger)
         }
+    }
+
+    /// The session's messages, oldest first, on a connection already inside the owner's tenant.
+    static func transcript(widget: UUID, session: UUID, on connection: PostgresConnection,
+                           logger: Logger) async throws -> [ConversationMessage] {
+        let rows = try await connection.query("""
+            SELECT m.id, m.role, m.content, m.status, m.unanswered, m.citations::text, m.created_at, f.vote, f.comment
+            FROM chat.messages m LEFT JOIN chat.feedback f ON f.message_id = m.id
+            WHERE m.session_id = \(session) AND m.widget_id = \(widget) ORDER BY m.created_at, m.id
+            """, logger: logger)
+        var messages: [ConversationMessage] = []
+        for try await (id, role, content, status, unanswered, citations, created, vote, comment) in
+            rows.decode((UUID, String, String, String, Bool, String, Date, Int16?, String?).self) {
+            messages.append(ConversationMessage(
+                id: id, role: role, text: content, status: status, unanswered: unanswered,
+                citations: (try? JSONDecoder().decode([Citation].self, from: Data(citations.utf8))) ?? [], createdAt: created,
+                feedback: vote.map { AnswerFeedback(vote: AnswerFeedback.vote($0), comment: comment ?? "") }))
+        }
+        return messages
     }
 
     static func secondsUntilNextMonth(now: Date = Date()) -> Int {

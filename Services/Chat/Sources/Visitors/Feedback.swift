@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Hummingbird
 import Logging
@@ -65,6 +66,9 @@ public struct FeedbackStore: Sendable {
                 RETURNING vote, comment
                 """, logger: logger).collect()
             guard let (vote, comment) = try rows.first?.decode((Int16, String).self) else { return nil }
+            try await OutboxWriter(service: .chat).enqueue(
+                FeedbackReceived(widgetID: widget.id, sessionID: session, messageID: message, vote: AnswerFeedback.vote(vote)),
+                tenant: widget.owner, on: connection, logger: logger)
             return AnswerFeedback(vote: AnswerFeedback.vote(vote), comment: comment)
         }
     }

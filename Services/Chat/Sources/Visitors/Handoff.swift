@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Hummingbird
 import Logging
@@ -93,7 +94,11 @@ struct HandoffStore: Sendable {
                 RETURNING id, session_id, email, note, consent, language, created_at
                 """, logger: logger).collect()
             guard let row = rows.first else { return nil }
-            return try Self.request(row)
+            let request = try Self.request(row)
+            try await OutboxWriter(service: .chat).enqueue(
+                HandoffRequested(widgetID: widget.id, sessionID: session, handoffID: request.id),
+                tenant: widget.owner, on: connection, logger: logger)
+            return request
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// What a crawl gathered: the readable pages in the order fetched, and the addresses it found but
 /// did not ingest, each with the reason.

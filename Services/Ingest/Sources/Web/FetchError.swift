@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import Platform
 
 /// Why a web address could not be fetched. The descriptions are reasons shown to customers.
 public enum FetchError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -21,6 +22,14 @@ public enum FetchError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManyRedirects(limit: Int)
     /// The final answer was not a 2xx (redirects without a `Location` included).
     case status(Int)
+
+    /// The reason an ``AddressPolicy`` gave, as a fetch error.
+    public init(_ refusal: AddressRefusal) {
+        switch refusal {
+        case .forbiddenAddress(let host): self = .forbiddenAddress(host: host)
+        case .unresolvable(let host): self = .unresolvable(host: host)
+        }
+    }
 
     public var description: String {
         let policy = "Contexo does not fetch private, loopback or link-local addresses."

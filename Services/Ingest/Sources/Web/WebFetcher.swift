@@ -4,6 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
+import Platform
 
 /// A web page as fetched: the address it was finally read from (after redirects), its declared
 /// content type and its body.
@@ -82,16 +83,8 @@ public struct WebFetcher: Sendable {
         }
     }
 
-    /// Where a request may connect.
-    struct Target: Sendable, Equatable {
-        /// The URL's host as AsyncHTTPClient reads it (the `dnsOverride` key); nil for an IP literal.
-        var hostName: String?
-        /// The permitted addresses, in the resolver's order.
-        var addresses: [String]
-    }
-
     /// Checks that `url` may be fetched and resolves where to: the gate every hop passes.
-    func target(for url: URL) async throws -> Target {
+    func target(for url: URL) async throws -> PinnedTarget {
         guard let scheme = url.scheme?.lowercased() else {
             throw FetchError.invalidURL(reason: "\(url.absoluteString) is not a web address.")
         }
@@ -106,12 +99,11 @@ public struct WebFetcher: Sendable {
         guard (1...65_535).contains(port) else {
             throw FetchError.invalidURL(reason: "\(port) is not a valid port.")
         }
-        let name = AddressPolicy.bareHost(host)
-        if AddressPolicy.bytes(of: name) != nil {
-            guard policy.permits(name) else { throw FetchError.forbiddenAddress(host: name) }
-            return Target(hostName: nil, addresses: [name])
+        do {
+            return try await policy.target(host: host, port: port)
+        } catch let refusal as AddressRefusal {
+            throw FetchError(refusal)
         }
-        return Target(hostName: host, addresses: try await policy.permittedAddresses(host: name, port: port))
     }
 
     /// A `Location` resolved against the address that sent it.
@@ -144,7 +136,7 @@ extension WebFetcher {
     }
 
     /// Sends the request to the target's addresses in turn (at most three) until one answers.
-    func send(_ url: URL, to target: Target) async throws -> Answer {
+    func send(_ url: URL, to target: PinnedTarget) async throws -> Answer {
         var reason = "no address to connect to"
         for address in target.addresses.prefix(3) {
             try Task.checkCancellation()
@@ -158,21 +150,8 @@ extension WebFetcher {
     }
 
     private func send(_ url: URL, hostName: String?, pinnedTo address: String) async throws -> Answer {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: TimeAmount(min(timeout, .seconds(10))), read: nil)
-        // A refused connection fails at once, so that the next address is tried (see `send(_:to:)`).
-        configuration.connectionPool.retryConnectionEstablishment = false
-        if let hostName { configuration.dnsOverride = [hostName: address] }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            let answer = try await exchange(url, on: client)
-            try? await client.shutdown()
-            return answer
-        } catch {
-            try? await client.shutdown()
-            throw error
+        try await PinnedConnection.with(hostName: hostName, address: address, connectTimeout: min(timeout, .seconds(10))) { client in
+            try await exchange(url, on: client)
         }
     }
 
@@ -187,7 +166,7 @@ extension WebFetcher {
             response = try await client.execute(request, timeout: TimeAmount(timeout))
         } catch {
             try Task.checkCancellation()
-            throw NoAnswer(reason: Self.reason(for: error))
+            throw NoAnswer(reason: PinnedConnection.reason(for: error))
         }
         let status = Int(response.status.code)
         if Self.redirectStatuses.contains(status), let location = response.headers.first(name: "Location") {
@@ -214,28 +193,6 @@ extension WebFetcher {
         try Task.checkCancellation()  // a cancelled read can end early without an error
         let contentType = response.headers.first(name: "Content-Type") ?? "application/octet-stream"
         return Answer(status: status, contentType: contentType, body: Data(buffer: body))
-    }
-
-    /// A short, customer-readable account of a transport failure.
-    static func reason(for error: any Error) -> String {
-        switch error {
-        case let error as HTTPClientError:
-            switch error {
-            case .connectTimeout: return "the connection timed out"
-            case .tlsHandshakeTimeout: return "the secure connection could not be set up in time"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            case .readTimeout: return "the server stopped answering"
-            default: return error.description
-            }
-        case is NIOConnectionError:
-            return "the connection failed"
-        case let error as IOError:
-            return "the connection failed (\(String(cString: strerror(error.errnoCode))))"
-        case let error where String(describing: error).localizedCaseInsensitiveContains("certificate"):
-            return "its TLS certificate could not be verified"
-        default:
-            return String(describing: error)
-        }
     }
 
     /// Runs `operation`, throwing ``FetchError/timedOut`` (and cancelling it) if it outlasts `timeout`.

@@ -10,8 +10,9 @@ import Musl
 import Darwin
 #endif
 
-/// Which network addresses the web fetcher may connect to, so that a URL a customer sends cannot
-/// reach this service's own network (SSRF): loopback, unspecified, private, link-local (which holds
+/// Which network addresses an outbound request for a customer may connect to (Ingest's web
+/// fetcher, Chat's webhook deliveries), so that a URL a customer sends cannot reach this
+/// service's own network (SSRF): loopback, unspecified, private, link-local (which holds
 /// the cloud metadata service at 169.254.169.254), shared (CGNAT), multicast, broadcast and
 /// reserved ranges are refused, in IPv4 and IPv6, including IPv4 addresses embedded in IPv6
 /// (mapped, compatible, NAT64, 6to4). Only global unicast addresses pass.
@@ -24,7 +25,7 @@ public struct AddressPolicy: Sendable {
     public var allowPrivateNetworks: Bool
     /// Addresses permitted although in a refused range, in any textual form (tests use it to let
     /// the first hop reach a local server while still refusing every other private address).
-    var exemptAddresses: Set<String> = []
+    public var exemptAddresses: Set<String> = []
 
     public init(allowPrivateNetworks: Bool = false) {
         self.allowPrivateNetworks = allowPrivateNetworks
@@ -56,18 +57,18 @@ public struct AddressPolicy: Sendable {
     /// literal is returned as it is (canonicalised). `getaddrinfo` runs on NIO's blocking thread
     /// pool, never on the cooperative pool.
     ///
-    /// - Throws: ``FetchError/unresolvable(host:)`` when the name does not resolve.
+    /// - Throws: ``AddressRefusal/unresolvable(host:)`` when the name does not resolve.
     public func resolve(host: String, port: Int) async throws -> [String] {
         let name = Self.bareHost(host)
         if let bytes = Self.bytes(of: name) { return [Self.text(of: bytes)] }
         return try await NIOThreadPool.singleton.runIfActive { try Self.lookUp(name, port: port) }
     }
 
-    /// Throws ``FetchError/forbiddenAddress(host:)`` unless every one of `addresses` (what `host`
+    /// Throws ``AddressRefusal/forbiddenAddress(host:)`` unless every one of `addresses` (what `host`
     /// resolved to) is permitted; an empty list is refused too.
     public func check(host: String, addresses: [String]) throws {
         guard !addresses.isEmpty, addresses.allSatisfy({ permits($0) }) else {
-            throw FetchError.forbiddenAddress(host: Self.bareHost(host))
+            throw AddressRefusal.forbiddenAddress(host: Self.bareHost(host))
         }
     }
 
@@ -75,11 +76,19 @@ public struct AddressPolicy: Sendable {
     /// may use (connect to these, not to a second resolution of the name).
     public func permittedAddresses(host: String, port: Int) async throws -> [String] {
         let name = Self.bareHost(host)
-        if Self.bytes(of: name) == nil, !permits(hostName: name) { throw FetchError.forbiddenAddress(host: name) }
+        if Self.bytes(of: name) == nil, !permits(hostName: name) { throw AddressRefusal.forbiddenAddress(host: name) }
         let addresses = try await resolve(host: name, port: port)
         try check(host: name, addresses: addresses)
         return addresses
     }
+}
+
+/// Why ``AddressPolicy`` refused a host.
+public enum AddressRefusal: Error, Equatable, Sendable {
+    /// The host is, or resolves to, an address the policy refuses.
+    case forbiddenAddress(host: String)
+    /// The host name does not resolve.
+    case unresolvable(host: String)
 }
 
 // MARK: - Address ranges
@@ -154,7 +163,7 @@ extension AddressPolicy {
 
 extension AddressPolicy {
     /// A host as compared and resolved: without IPv6 brackets or a trailing dot, lower-cased.
-    static func bareHost(_ host: String) -> String {
+    public static func bareHost(_ host: String) -> String {
         var name = Substring(host)
         if name.hasPrefix("["), name.hasSuffix("]") { name = name.dropFirst().dropLast() }
         if name.hasSuffix("."), name.count > 1 { name = name.dropLast() }
@@ -163,7 +172,7 @@ extension AddressPolicy {
 
     /// The bytes of an IPv4 (4) or IPv6 (16) address in strict textual form (`inet_pton`: no
     /// octal, hex or shortened IPv4), or nil. IPv6 brackets and a `%zone` suffix are ignored.
-    static func bytes(of address: String) -> [UInt8]? {
+    public static func bytes(of address: String) -> [UInt8]? {
         var text = Substring(address)
         if text.hasPrefix("["), text.hasSuffix("]") { text = text.dropFirst().dropLast() }
         if let zone = text.firstIndex(of: "%") { text = text[..<zone] }
@@ -200,7 +209,7 @@ extension AddressPolicy {
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
-            throw FetchError.unresolvable(host: host)
+            throw AddressRefusal.unresolvable(host: host)
         }
         defer { freeaddrinfo(first) }
         var addresses: [String] = []
@@ -212,7 +221,7 @@ extension AddressPolicy {
             }
             cursor = entry.pointee.ai_next
         }
-        guard !addresses.isEmpty else { throw FetchError.unresolvable(host: host) }
+        guard !addresses.isEmpty else { throw AddressRefusal.unresolvable(host: host) }
         return addresses
     }
 
