@@ -8,7 +8,7 @@ checking every delivery's Contexo-Signature the way docs/api.md tells customers 
   signature checked against the secrets it was given (t=<seconds>,v1=<hex HMAC-SHA256 of
   "<t>.<body>">, any v1 with any secret, t within 5 minutes), and answered 200 when it holds,
   401 when it does not, or the status set with /mode. Repeats of an Idempotency-Key already
-  answered 2xx are marked as duplicates (and answered 200, as a receiver should).
+  answered 2xx on the same path are marked as duplicates (and answered 200, as a receiver should).
 - The certificate: <dir>/cert.pem and <dir>/key.pem for localhost and 127.0.0.1, made with
   openssl on first start. Chat trusts it through CONTEXO_WEBHOOKS_CA_FILE=<dir>/cert.pem.
 - The control API (plain HTTP on 127.0.0.1, on --control-port):
@@ -96,9 +96,10 @@ class Receiver(BaseHTTPRequestHandler):
             verified = verify(self.headers.get("Contexo-Signature"), body, STATE.secrets)
             key = self.headers.get("Idempotency-Key") or ""
             status = STATE.status if STATE.status != 200 else (200 if verified else 401)
-            duplicate = key in STATE.answered
+            # Each path stands for a receiver of its own: a key repeats only on the same path.
+            duplicate = (self.path, key) in STATE.answered
             if 200 <= status < 300:
-                STATE.answered.add(key)
+                STATE.answered.add((self.path, key))
             try:
                 parsed = json.loads(body)
             except ValueError:

@@ -164,7 +164,7 @@ import TestSupport
                     try await receiver.answer(200)
                     let recovered = try await receiver.waitFor { $0.contains { $0.idempotencyKey == key && $0.answered == 200 } }
                     let tries = recovered.filter { $0.idempotencyKey == key }
-                    #expect(tries.count >= 4 && tries.allSatisfy(\.verified) && tries.map(\.attempt) == (1...tries.count).map { String($0) })
+                    #expect(tries.count >= 4 && tries.allSatisfy { $0.verified } && tries.map(\.attempt) == (1...tries.count).map { String($0) })
                     // The customer sees every attempt (recorded once the receiver's answer is in).
                     var logged: WebhookDelivery?
                     for _ in 0..<100 {

@@ -45,6 +45,7 @@ public struct WebhookSettings: Sendable {
         }
         settings.retryBase = .milliseconds(reader.integer("CONTEXO_WEBHOOKS_RETRY_BASE_MS", default: 10_000, in: 10...3_600_000))
         settings.giveUpAfter = .seconds(reader.integer("CONTEXO_WEBHOOKS_GIVE_UP_SECONDS", default: 86_400, in: 1...604_800))
+        settings.lease = .seconds(reader.integer("CONTEXO_WEBHOOKS_LEASE_SECONDS", default: 60, in: 1...3600))
         settings.conversationIdle = .seconds(reader.integer("CONTEXO_CONVERSATION_IDLE_SECONDS", default: 1800, in: 1...86_400))
         return settings
     }
