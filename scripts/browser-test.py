@@ -15,10 +15,15 @@ http://127.0.0.1:<denied-port> (an origin it does not), then checks:
      through the API; the widget shows it, a suggested question is asked, its answer gets a 👎 with
      a comment, the visitor asks for a person (email, consent) and the customer sees both ->
      themed-dark.png, themed-dark-answer.png, themed-dark-handoff.png (the appearance is put back
-     afterwards)
+     afterwards); with --webhooks, the request also arrives, signed, at the customer's receiver
+  f. handoff (with --webhooks): the same flow in English on the default appearance: a question, a
+     👎, "Talk to a person"; handoff.requested arrives signed at the receiver with the transcript
+     and its citations                                                    -> handoff-en.png
 
 Usage:
   scripts/browser-test.py --gateway http://127.0.0.1:8080 --widget-id ID --allowed-port 8090
+  scripts/browser-test.py --gateway http://127.0.0.1:8080 --webhooks https://127.0.0.1:8093/ \
+      --webhooks-control http://127.0.0.1:8094    # the receiver scripts/dev runs
   scripts/browser-test.py --gateway http://127.0.0.1:8080     # seeds the demo widget itself
 
 Without --widget-id it runs scripts/demo-seed.sh with DEMO_ORIGIN=http://localhost:<allowed-port>.
@@ -414,12 +419,50 @@ def gateway_call(gateway, method, path, body, token=None):
         raise Failure(f"{method} {path} answered {error.code}: {error.read()[:500]!r}") from error
 
 
-def scenario_themed(browser, gateway, widget_id, customer_id, url):
+def control_call(control, method, path, body=None):
+    request = urllib.request.Request(f"{control}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+class Receiver:
+    """The customer's webhook receiver (scripts/webhook-receiver.py): an endpoint registered for
+    the customer, its secret handed to the receiver, and the wait for what arrives."""
+
+    def __init__(self, gateway, token, url, control):
+        self.gateway, self.token, self.control = gateway, token, control.rstrip("/")
+        self.endpoint = gateway_call(gateway, "POST", "/v1/webhooks",
+                                     {"url": url, "events": ["handoff.requested", "feedback.received"],
+                                      "description": "browser test"}, token)
+        control_call(self.control, "POST", "/secrets", {"secrets": [self.endpoint["secret"]], "add": True})
+
+    def handoff(self, email):
+        """The handoff.requested delivery for `email`, once it was taken (answered 200)."""
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            for delivery in control_call(self.control, "GET", "/received")["deliveries"]:
+                data = (delivery.get("body") or {}).get("data") or {}
+                if delivery.get("event_type") == "handoff.requested" and delivery.get("answered") == 200 \
+                        and (data.get("handoff") or {}).get("email") == email:
+                    if not delivery.get("verified"):
+                        raise Failure("the handoff webhook's signature did not verify")
+                    return data
+            time.sleep(0.2)
+        raise Failure(f"no signed handoff.requested for {email} reached the receiver within {WAIT:.0f} s")
+
+    def close(self):
+        gateway_call(self.gateway, "DELETE", f"/v1/webhooks/{self.endpoint['id']}", None, self.token)
+
+
+def scenario_themed(browser, gateway, widget_id, customer_id, url, webhooks=None):
     # The customer's side, as the dashboard does it (a development token for the demo customer).
     token = gateway_call(gateway, "POST", "/dev/token", {"customer_id": customer_id})["token"]
     saved = gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": DARK_APPEARANCE}, token)
     if saved.get("appearance", {}).get("theme") != "dark":
         raise Failure(f"the appearance was not saved: {saved.get('appearance')!r}")
+    receiver = Receiver(gateway, token, webhooks[0], webhooks[1]) if webhooks else None
     try:
         browser.load(url)
         browser.js("sessionStorage.clear();")  # a new visitor: no conversation yet, so suggestions show
@@ -490,7 +533,61 @@ def scenario_themed(browser, gateway, widget_id, customer_id, url):
         if newest.get("vote") != "down" or newest.get("comment") != "Die Rückgabefrist fehlt." \
                 or newest.get("question") != DARK_APPEARANCE["suggested_questions"][0]:
             raise Failure(f"the customer should see the 👎 with its comment and question: {newest!r}")
+        if receiver:
+            data = receiver.handoff("besucher@example.org")
+            transcript = data.get("transcript") or []
+            if data["handoff"].get("language") != "de" or not data["handoff"].get("consent", "").startswith("Ich bin einverstanden") \
+                    or [m.get("role") for m in transcript] != ["visitor", "assistant"] \
+                    or transcript[0].get("text") != DARK_APPEARANCE["suggested_questions"][0] \
+                    or (transcript[1].get("feedback") or {}).get("vote") != "down":
+                raise Failure(f"the signed webhook should carry the German request, the transcript and the 👎: {data!r}")
     finally:
+        if receiver:
+            receiver.close()
+        gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": DEFAULT_APPEARANCE}, token)
+
+
+def scenario_handoff_english(browser, gateway, widget_id, customer_id, url, webhooks):
+    token = gateway_call(gateway, "POST", "/dev/token", {"customer_id": customer_id})["token"]
+    gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": {**DEFAULT_APPEARANCE, "handoff": True}}, token)
+    receiver = Receiver(gateway, token, webhooks[0], webhooks[1])
+    try:
+        browser.load(url)
+        browser.js("sessionStorage.clear();")  # a new visitor
+        browser.load(url)
+        browser.wait_state("ready")
+        browser.open_widget()
+        question = browser.part("#q")
+        question.send_keys(QUESTION)
+        question.send_keys(Keys.ENTER)
+        browser.wait("the answer", lambda: browser.js(
+            "const a = all('[data-role=assistant]');"
+            "return a.length > 0 && a[a.length - 1].getAttribute('data-status') === 'complete';"))
+        browser.part("[data-role=assistant]:last-of-type .k button[aria-pressed]:nth-of-type(2)").click()
+        browser.wait("the 👎 to be recorded", lambda: browser.js(
+            "const b = all('[data-role=assistant]').pop().querySelectorAll('.k button');"
+            "return b.length === 2 && b[1].getAttribute('aria-pressed') === 'true';"))
+        browser.part(".hb").click()
+        browser.wait("the handoff form", lambda: browser.js("return !!q('.ho input[type=email]');"))
+        labels = browser.js("return all('.ho label').map((l) => l.textContent);")
+        if labels[0] != "Your email address":
+            raise Failure(f"the handoff form should speak English: {labels!r}")
+        browser.part(".ho input[type=email]").send_keys("visitor@example.org")
+        browser.part(".ho textarea").send_keys("Please email me about returns.")
+        browser.part(".ho input[type=checkbox]").click()
+        browser.part(".ho button").click()
+        browser.wait("the request to be sent", lambda: browser.js(
+            "return !q('.ho') && all('.m[role=status]').some((m) => m.textContent.startsWith('Sent.'));"))
+        browser.screenshot("handoff-en.png")
+        data = receiver.handoff("visitor@example.org")
+        transcript = data.get("transcript") or []
+        answer = transcript[-1] if transcript else {}
+        if data["handoff"].get("note") != "Please email me about returns." or not data["handoff"].get("consent", "").startswith("I agree") \
+                or [m.get("role") for m in transcript] != ["visitor", "assistant"] or transcript[0].get("text") != QUESTION \
+                or not answer.get("citations") or (answer.get("feedback") or {}).get("vote") != "down":
+            raise Failure(f"the signed webhook should carry the request, the transcript with citations and the 👎: {data!r}")
+    finally:
+        receiver.close()
         gateway_call(gateway, "PATCH", f"/v1/widgets/{widget_id}", {"appearance": DEFAULT_APPEARANCE}, token)
 
 
@@ -513,10 +610,16 @@ def main():
                         help="the answer must contain this (empty: no check)")
     parser.add_argument("--customer-id", default="6d656d6f-0000-4000-8000-00000000ac3e",
                         help="the widget's customer, for the themed scenario's development token (default: the demo's)")
+    parser.add_argument("--webhooks", help="a customer's webhook receiver (scripts/webhook-receiver.py), "
+                                           "e.g. https://127.0.0.1:8093/: the handoff must arrive there, signed")
+    parser.add_argument("--webhooks-control", help="that receiver's control API, e.g. http://127.0.0.1:8094")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = parser.parse_args()
     gateway = args.gateway.rstrip("/")
+    if bool(args.webhooks) != bool(args.webhooks_control):
+        parser.error("--webhooks and --webhooks-control go together")
+    webhooks = (args.webhooks.rstrip("/") + "/browser", args.webhooks_control) if args.webhooks else None
 
     if args.allowed_origin:
         parts = urllib.parse.urlsplit(args.allowed_origin)
@@ -547,7 +650,7 @@ def main():
         browser = Browser(args)
     except Failure as error:
         print(f"FAIL setup: {error}", flush=True)
-        print("0 passed, 5 failed", flush=True)
+        print(f"0 passed, {6 if args.webhooks else 5} failed", flush=True)
         return 1
 
     def run(name, function, *function_args):
@@ -575,7 +678,9 @@ def main():
             results["reload"] = None
         run("renderer", scenario_renderer)
         run("denied", scenario_denied, denied_url)
-        run("themed", scenario_themed, gateway, widget_id, args.customer_id, allowed_url)
+        run("themed", scenario_themed, gateway, widget_id, args.customer_id, allowed_url, webhooks)
+        if webhooks:
+            run("handoff", scenario_handoff_english, gateway, widget_id, args.customer_id, allowed_url, webhooks)
     finally:
         browser.quit()
         for server in servers:

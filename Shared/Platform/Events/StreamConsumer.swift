@@ -36,6 +36,12 @@ public final class StreamConsumer: Service, Sendable {
         /// How long one batch's transaction may take before its connection is closed and the batch
         /// retried (a handler's time included).
         public var transactionTimeout: Duration = .seconds(30)
+        /// When set, a group made for the first time skips entries older than this before now
+        /// (stream ids are times), instead of starting at the stream's first entry: for a consumer
+        /// added to a stream whose history means nothing to it (the webhook fan-out: no customer
+        /// could subscribe to events from before it existed). Recent entries are kept, so nothing
+        /// published while the consumer was starting is lost. Once made, a group keeps its place.
+        public var skipsHistoryOlderThan: Duration?
 
         public init(stream: EventStream, group: String, consumer: String) {
             self.stream = stream
@@ -121,10 +127,18 @@ public final class StreamConsumer: Service, Sendable {
     private func createGroup() async throws {
         do {
             // From the stream's start: events published before this group existed are not lost.
-            try await redis.send("XGROUP", "CREATE", stream, group, "0", "MKSTREAM")
+            let start = Self.groupStart(skipping: configuration.skipsHistoryOlderThan, now: Date())
+            try await redis.send("XGROUP", "CREATE", stream, group, start, "MKSTREAM")
         } catch .server(let message) where message.hasPrefix("BUSYGROUP") {
             return
         }
+    }
+
+    /// Where a new group starts: the first entry, or the first of the last `skipping` of time.
+    static func groupStart(skipping: Duration?, now: Date) -> String {
+        guard let skipping else { return "0" }
+        let milliseconds = Int64(now.timeIntervalSince1970 * 1000) - skipping.milliseconds
+        return String(max(0, milliseconds)) + "-0"
     }
 
     /// Takes over entries idle longer than `claimIdle` (a crashed or stuck replica's), then processes them.
