@@ -348,6 +348,18 @@ class Journey:
         # The activity log names what the journey did, newest first (S10).
         self.wait("the activity log", lambda: "Widget created" in self.text() and "Document added" in self.text()
                   and "Checkout started" in self.text() and "Payment provider: subscription created" in self.text())
+        # A webhook endpoint: added with its secret shown once; a test event is sent and its failed
+        # attempt (nothing listens on port 9) is listed with the reason.
+        self.field("Address (https)").send_keys("https://127.0.0.1:9/contexo-hooks")
+        self.find('//label[starts-with(normalize-space(), "A document is ready")]').click()
+        self.button("Add endpoint").click()
+        self.wait("the endpoint's secret", lambda: "Copy the signing secret now" in self.text() and "whsec_" in self.text())
+        self.wait("the endpoint in the list", lambda: "https://127.0.0.1:9/contexo-hooks" in self.text()
+                  and "Events: handoff.requested, document.ready" in self.text())
+        self.button("Send test event").click()
+        self.wait("the test delivery and its attempt", lambda: (self.button("Deliveries").click() or True)
+                  and "webhook.test" in self.text() and ", last: " in self.text() and "last: waiting" not in self.text(), timeout=30)
+        self.page("account-webhooks")
         self.button("Export my data").click()
         self.wait("the export", lambda: "Done:" in self.text(), timeout=60)
         self.page("account")
@@ -364,6 +376,8 @@ class Journey:
             raise Failure(f"the export lacks {pdf_words!r}")
         if not any(line.get("table") == "chat.audit_trail" and line["row"]["action"] == "widget.created" for line in lines):
             raise Failure("the export lacks the audit trail")
+        if not any(line.get("table") == "chat.webhook_endpoints" and "secret" not in line["row"] for line in lines):
+            raise Failure("the export should hold the webhook endpoint, without its secret")
         if lines[-1].get("record") != "end":
             raise Failure("the export has no end line")
         if not any(line.get("table") == "chat.widgets" and line["row"]["id"].lower() == widget_id.lower() for line in lines):

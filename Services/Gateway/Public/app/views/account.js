@@ -1,7 +1,8 @@
-// Account: who is signed in, sign out everywhere, the activity log, export everything, delete the account.
+// Account: who is signed in, sign out everywhere, the activity log, webhooks, export everything, delete the account.
 import * as auth from '../lib/auth.js';
 import { api } from '../lib/api.js';
 import { h, render, toast, confirmDialog, when } from '../lib/dom.js';
+import { webhooksCard } from './webhooks.js';
 
 export async function accountView(main) {
   document.title = 'Account · Contexo';
@@ -86,6 +87,7 @@ export async function accountView(main) {
     h('section.card', { 'aria-labelledby': 'activity-title' }, h('h2', { id: 'activity-title' }, 'Activity'),
       h('p', {}, 'Widgets and their allowed domains changed, documents added or removed, purchases and data exports, newest first.'),
       activity),
+    webhooksCard(),
     h('section.card', { 'aria-labelledby': 'export-title' }, h('h2', { id: 'export-title' }, 'Export your data'),
       h('p', {}, 'Everything Contexo holds about you: widgets, documents with their text, conversations, usage and billing records.'),
       h('button', { type: 'button', onclick: (event) => exportData(event.currentTarget) }, 'Export my data'), exportState),
