@@ -4,9 +4,10 @@
 #
 # It signs in as a fresh customer (POST /dev/token: the stack must run with CONTEXO_ENV=development),
 # creates a widget allowed on https://fuzz.example, pastes a document into it and asks it a
-# question, then runs three passes: the widget's operations (but PATCH and DELETE, which would
-# change its origins) with the real widget and session ids, so the deeper code paths run; PATCH on
-# a second widget; then every operation with generated ids and bodies. Visitor requests carry that
+# question, adds a webhook endpoint, then runs its passes: the widget's operations (but PATCH and
+# DELETE, which would change its origins) with the real widget and session ids, so the deeper code
+# paths run; the webhook endpoint's (but DELETE) with its real id; PATCH on a second widget; then
+# every operation with generated ids and bodies. Visitor requests carry that
 # origin. Schemathesis is installed, pinned, in a virtualenv under .build/.
 #
 # Settings: CONTEXO_FUZZ_EXAMPLES (per operation and pass, default 40), CONTEXO_FUZZ_SEED,
@@ -52,7 +53,10 @@ curl -fsS -o /dev/null -X POST "$GATEWAY/widget/v1/widgets/$widget/messages" -H 
 editor=$(curl -fsS -X POST "$GATEWAY/dev/token" | json_field token) || die "POST /dev/token failed"
 second=$(curl -fsS -X POST "$GATEWAY/v1/widgets" -H "Authorization: Bearer $editor" -H 'Content-Type: application/json' \
     -d '{"name": "Fuzz edits", "allowed_domains": []}' | json_field id) || die "could not create the second widget"
-log "customer token minted; widget $widget on $ORIGIN with a visitor session"
+# A webhook endpoint of the first customer (the live stack lets endpoints be local addresses).
+webhook=$(curl -fsS -X POST "$GATEWAY/v1/webhooks" -H "$auth" -H 'Content-Type: application/json' \
+    -d '{"url": "https://127.0.0.1:9/fuzz", "events": ["document.ready"]}' | json_field id) || die "could not add the webhook endpoint"
+log "customer token minted; widget $widget on $ORIGIN with a visitor session; webhook endpoint $webhook"
 
 # config FILE TOKEN [WIDGET]: a schemathesis.toml giving dashboard routes the customer's TOKEN,
 # visitor routes the widget's origin and the session, and (with WIDGET) every {widget_id} that widget.
@@ -89,6 +93,10 @@ config "$REPORT/edits.toml" "$editor" "$second"
 # The real ids first: the generated pass learns ids from responses and may delete the widget.
 log "pass 1: the real widget and session ids (no PATCH or DELETE)"
 run widget "$REPORT/widget.toml" --include-path-regex '\{widget_id\}' --exclude-method PATCH --exclude-method DELETE || status=$?
+log "pass 1b: the real webhook endpoint's operations (no DELETE)"
+printf '[parameters]\n"path.webhook_id" = "%s"\n\n' "$webhook" >"$REPORT/webhook.toml"
+grep -v '^\[parameters\]' "$REPORT/generated.toml" >>"$REPORT/webhook.toml"
+run webhook "$REPORT/webhook.toml" --include-path-regex '\{webhook_id\}' --exclude-method DELETE || status=$?
 log "pass 2: PATCH on a real widget"
 run edits "$REPORT/edits.toml" --include-operation-id updateWidget || status=$?
 log "pass 3: every operation, generated ids and bodies"

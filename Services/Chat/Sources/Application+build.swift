@@ -47,7 +47,10 @@ public func buildApplication(configuration: ChatConfiguration, logger: Logger,
             resources.outboxRelay(schema: "chat", logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
             // Customers' webhooks: Chat's own events and Ingest's documents become deliveries.
-            resources.consumer(of: .chat, handlers: WebhookFanout.handlers(for: .chat), logger: logger) { $0.skipsHistoryOlderThan = .seconds(600) },
+            resources.consumer(of: .chat, handlers: WebhookFanout.handlers(for: .chat), logger: logger) {
+                $0.skipsHistoryOlderThan = .seconds(600)
+                $0.ignoredTypes = [WidgetChanged.type]  // the gateway's and Ingest's business
+            },
             resources.consumer(of: .ingest, handlers: WebhookFanout.handlers(for: .ingest), logger: logger) { $0.skipsHistoryOlderThan = .seconds(600) },
             WebhookDeliverer(client: postgres, settings: webhooks, logger: logger),
             ConversationEnding(client: postgres, idle: webhooks.conversationIdle, logger: logger),

@@ -45,7 +45,10 @@ public func buildApplication(configuration: IngestConfiguration, logger: Logger)
             resources.outboxRelay(schema: "ingest", logger: logger),
             resources.recordRetention(consumed: [.billing, .chat, .ingestJobs], logger: logger),
             resources.consumer(of: .billing, handlers: billingHandlers, logger: logger),
-            resources.consumer(of: .chat, handlers: [WidgetChanged.type: WidgetDirectory.widgetChanged], logger: logger),
+            resources.consumer(of: .chat, handlers: [WidgetChanged.type: WidgetDirectory.widgetChanged], logger: logger) {
+                // What visitors did is for customers' webhooks (Chat's own consumer), not for Ingest.
+                $0.ignoredTypes = [HandoffRequested.type, QuestionUnanswered.type, FeedbackReceived.type, ConversationEnded.type]
+            },
             resources.consumer(of: .ingestJobs, handlers: pipeline.handlers, logger: logger) { jobs in
                 // One document per transaction, which may take minutes (a big PDF through a remote
                 // embedder); a replica that dies mid-document has its job claimed after jobClaimIdle

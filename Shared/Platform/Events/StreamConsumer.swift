@@ -42,6 +42,9 @@ public final class StreamConsumer: Service, Sendable {
         /// could subscribe to events from before it existed). Recent entries are kept, so nothing
         /// published while the consumer was starting is lost. Once made, a group keeps its place.
         public var skipsHistoryOlderThan: Duration?
+        /// Types of the contract this consumer knowingly does not apply (another consumer's business
+        /// on a shared stream): acknowledged like unknown types, logged at debug level only.
+        public var ignoredTypes: Set<String> = []
 
         public init(stream: EventStream, group: String, consumer: String) {
             self.stream = stream
@@ -201,7 +204,8 @@ public final class StreamConsumer: Service, Sendable {
             case .event(let entry, let envelope, let handler):
                 events.append((entry, envelope, handler))
             case .unknownType(let entry, let envelope):
-                logger.notice("ignoring event of unknown type", metadata: ["type": "\(envelope.type)", "event_id": "\(envelope.id)"])
+                let level: Logger.Level = configuration.ignoredTypes.contains(envelope.type) ? .debug : .notice
+                logger.log(level: level, "ignoring event of unknown type", metadata: ["type": "\(envelope.type)", "event_id": "\(envelope.id)"])
                 metrics.consumed(stream: stream, group: group, type: envelope.type, outcome: "ignored")
                 acknowledged.append(entry.id)
             case .rejected(let entry, let rejection):

@@ -20,6 +20,10 @@ struct UpstreamProxy: Sendable {
     /// How long an upstream may take to send its response head.
     var responseTimeout: TimeAmount = .seconds(30)
 
+    /// Bodies up to this size (every JSON body) are read whole before they are forwarded; bigger
+    /// uploads stream through.
+    static let bufferedBodyBytes: Int64 = 1 << 20
+
     /// Request headers a client may not pass through: hop-by-hop ones, the customer's credentials
     /// (the internal token replaces them) and anything claiming to be internal.
     private static let droppedRequestHeaders: Set<String> = [
@@ -52,7 +56,11 @@ struct UpstreamProxy: Sendable {
         let token = try await issuer.token(for: service, customerID: customer, tenant: tenant ?? customer,
                                            requestID: context.requestID, plan: plan)
         outgoing.headers.add(name: InternalTokenVerifier.header, value: token)
-        if let length = request.headers[.contentLength].flatMap(Int64.init) {
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length <= Self.bufferedBodyBytes {
+            // Read whole before forwarding: a service that answers before reading the body (a 405, a
+            // 404) must not leave it half-read, or the server's drain would iterate it a second time.
+            outgoing.body = .bytes(try await request.body.collect(upTo: Int(length)))
+        } else if let length = request.headers[.contentLength].flatMap(Int64.init) {
             outgoing.body = .stream(request.body, length: .known(length))
         } else if request.method == .get || request.method == .head || request.method == .delete {
             outgoing.body = nil
