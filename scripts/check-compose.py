@@ -6,8 +6,8 @@
                                                 prove the checks can fail: break in-memory
                                                 copies of compose.yaml and expect each caught
 
-SCHEMA defaults to <repo>/../shared/reference/compose-spec.schema.json (in CI the repository is
-a fresh clone with shared/ copied beside it). Besides the Compose spec schema, compose.yaml must
+SCHEMA defaults to config/compose-spec.schema.json: the Compose Specification's JSON schema
+(compose-spec/compose-spec, Apache-2.0), kept in the repository so the check needs nothing beside it. Besides the Compose spec schema, compose.yaml must
 follow the project's rules:
 
   * every executable product in Package.swift is the command of a service
@@ -45,7 +45,7 @@ except ImportError as missing:
              f"apt-get install python3-yaml python3-jsonschema (or pip install pyyaml jsonschema)")
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = REPO.parent / "shared" / "reference" / "compose-spec.schema.json"
+DEFAULT_SCHEMA = REPO / "config" / "compose-spec.schema.json"
 
 # Executables that must be run by one specific service (the rest only need *some* service).
 REQUIRED_RUNNER = {"contexo-migrate": "migrate"}

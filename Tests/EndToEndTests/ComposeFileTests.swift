@@ -8,8 +8,7 @@ import TestSupport
 @Suite(.timeLimit(.minutes(5))) struct ComposeFileTests {
     @Test func composeFileIsValidAndRunsEveryExecutable() async throws {
         let stack = try TestStack.current()
-        let schema = stack.repository.deletingLastPathComponent()
-            .appendingPathComponent("shared/reference/compose-spec.schema.json")
+        let schema = stack.repository.appendingPathComponent("config/compose-spec.schema.json")
         let script = stack.repository.appendingPathComponent("scripts/check-compose.py").path
         for arguments in [[script, schema.path], [script, "--self-test", schema.path]] {
             let (ended, output) = try await ChildProcess.run("python3", arguments, timeout: .seconds(120))
